@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dbiam/dbiam/internal/awsproto/sigv4"
+	"github.com/dbiam/dbiam/internal/identity"
+	"github.com/dbiam/dbiam/internal/keyring"
+	"github.com/dbiam/dbiam/internal/secret"
+	"github.com/dbiam/dbiam/internal/store"
+)
+
+// credentialResolver finds the secret and principal behind an access key id:
+// the account root from the config, or an IAM user's access key in the store
+// (its secret sealed by the keyring).
+type credentialResolver struct {
+	accountID  string
+	rootKeyID  string
+	rootSecret secret.String
+	accessKeys store.AccessKeyStore
+	users      store.UserStore
+	keyring    *keyring.Keyring
+}
+
+var _ sigv4.CredentialLookup = (*credentialResolver)(nil)
+
+// AccessKeySecretAAD is the additional data an access key's secret is sealed
+// with, binding the ciphertext to its key id.
+func AccessKeySecretAAD(accessKeyID string) []byte {
+	return []byte("access_key:" + accessKeyID + ":secret")
+}
+
+// LookupCredential implements sigv4.CredentialLookup.
+func (c *credentialResolver) LookupCredential(ctx context.Context, req sigv4.LookupRequest) (sigv4.Credential, error) {
+	if c.rootKeyID != "" && subtle.ConstantTimeCompare([]byte(req.AccessKeyID), []byte(c.rootKeyID)) == 1 {
+		if req.SecurityToken != "" {
+			// A long-term key never comes with a session token.
+			return sigv4.Credential{}, fmt.Errorf("root key presented with a session token: %w", sigv4.ErrUnknownAccessKey)
+		}
+		return sigv4.Credential{
+			SecretAccessKey: c.rootSecret.Reveal(),
+			Principal:       identity.Root(c.accountID, req.AccessKeyID),
+		}, nil
+	}
+	if !strings.HasPrefix(req.AccessKeyID, "AKIA") || req.SecurityToken != "" {
+		// Temporary (ASIA…) credentials arrive with STS sessions.
+		return sigv4.Credential{}, sigv4.ErrUnknownAccessKey
+	}
+	key, err := c.accessKeys.GetAccessKey(ctx, req.AccessKeyID)
+	if errors.Is(err, store.ErrNotFound) {
+		return sigv4.Credential{}, sigv4.ErrUnknownAccessKey
+	}
+	if err != nil {
+		return sigv4.Credential{}, fmt.Errorf("look up access key: %w", err)
+	}
+	if key.Status != "Active" {
+		return sigv4.Credential{}, fmt.Errorf("access key is %s: %w", key.Status, sigv4.ErrUnknownAccessKey)
+	}
+	plain, err := c.keyring.Open(key.SealedSecret, AccessKeySecretAAD(key.ID))
+	if err != nil {
+		return sigv4.Credential{}, fmt.Errorf("open secret of access key %s: %w", key.ID, err)
+	}
+	user, err := c.users.GetUser(ctx, key.UserName)
+	if err != nil {
+		return sigv4.Credential{}, fmt.Errorf("look up owner of access key %s: %w", key.ID, err)
+	}
+	return sigv4.Credential{
+		SecretAccessKey: string(plain),
+		Principal:       userPrincipal(c.accountID, user, key.ID),
+	}, nil
+}
+
+func userPrincipal(accountID string, u store.User, accessKeyID string) identity.Principal {
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+	return identity.Principal{
+		Kind:        identity.KindUser,
+		AccountID:   accountID,
+		ARN:         "arn:aws:iam::" + accountID + ":user" + path + u.Name,
+		UserID:      u.ID,
+		Name:        u.Name,
+		AccessKeyID: accessKeyID,
+	}
+}

@@ -1,0 +1,28 @@
+// Package store defines where dbiam keeps its state: the Store interface that
+// every backend implements, the typed records it holds (users, access keys,
+// replay records, work leases) and the sentinel errors callers check with
+// errors.Is (ErrNotFound, ErrAlreadyExists, ErrConflict).
+//
+// The interface follows dex's storage design: small per-entity interfaces
+// composed into Store, Create/Get/List/Delete methods, and compare-and-swap
+// updaters (Update*(key, func(old) (new, error))) that read, modify and write
+// one record atomically, so concurrent replicas never lose an update. Every
+// backend must pass the shared conformance suite in package storetest.
+// Backends live in subpackages: sqlite (embedded, the default) and postgres
+// (several replicas).
+//
+// Rules for every backend:
+//
+//   - The store never reads the clock: "now" and every timestamp come from the
+//     caller. Times are kept in UTC with microsecond precision (finer
+//     precision is truncated) and always come back in UTC.
+//   - The store does not validate names, paths or statuses against AWS rules;
+//     the IAM service does that before it calls the store.
+//   - An updater's fn runs inside the backend's transaction: it must be quick,
+//     pure and must not call the store (that can deadlock).
+//
+// What this package and its backends must never do: log, print or put into
+// an error message a record's secret material (AccessKey.SealedSecret is
+// sealed, but it is still never logged), or build SQL by string
+// concatenation of values (all values are bind parameters).
+package store

@@ -1,0 +1,203 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/dbiam/dbiam/internal/store"
+	"github.com/dbiam/dbiam/internal/store/sqlite"
+	"github.com/dbiam/dbiam/internal/store/storetest"
+)
+
+func open(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return open(t, filepath.Join(t.TempDir(), "dbiam.db"))
+	})
+}
+
+// migrationVersions reads schema_migrations directly.
+func migrationVersions(t *testing.T, path string) []int {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(t.Context(), `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var vs []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+func migrationFiles(t *testing.T) []int {
+	t.Helper()
+	names, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no migrations: %v", err)
+	}
+	var vs []int
+	for i := range names {
+		vs = append(vs, i+1)
+	}
+	return vs
+}
+
+func TestReopenKeepsDataAndMigratesOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dbiam.db")
+	s := open(t, path)
+	if err := s.CreateUser(t.Context(), store.User{Name: "alice", Path: "/", ID: "AIDA1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path)
+	defer s.Close()
+	if _, err := s.GetUser(t.Context(), "alice"); err != nil {
+		t.Fatalf("user lost across reopen: %v", err)
+	}
+	if got, want := migrationVersions(t, path), migrationFiles(t); !slices.Equal(got, want) {
+		t.Errorf("schema_migrations versions = %v, want %v", got, want)
+	}
+}
+
+func TestFileMode(t *testing.T) {
+	dir := t.TempDir()
+	fresh := filepath.Join(dir, "fresh.db")
+	s := open(t, fresh)
+	defer s.Close()
+	// Write something so the WAL file exists too.
+	if err := s.CreateUser(t.Context(), store.User{Name: "alice", Path: "/", ID: "AIDA1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fresh, fresh + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+
+	loose := filepath.Join(dir, "loose.db")
+	if err := os.WriteFile(loose, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(loose, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	s2 := open(t, loose)
+	defer s2.Close()
+	if fi, err := os.Stat(loose); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("existing world-readable file: mode %v, %v; want 0600", fi.Mode().Perm(), err)
+	}
+}
+
+func TestOpenRejectsNonFilePaths(t *testing.T) {
+	for _, p := range []string{"", ":memory:", "file:x.db", "x.db?mode=ro"} {
+		if s, err := sqlite.Open(t.Context(), p); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dbiam.db")
+	s := open(t, path)
+	defer s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q, want wal", mode)
+	}
+}
+
+// Two processes (here: two Stores) on one file must not lose updates or fail
+// with SQLITE_BUSY: writes are BEGIN IMMEDIATE transactions behind
+// busy_timeout, and concurrent Opens serialize their migrations.
+func TestSharedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dbiam.db")
+	const opens = 4
+	stores := make([]*sqlite.Store, opens)
+	errs := make([]error, opens)
+	var wg sync.WaitGroup
+	for i := range opens {
+		wg.Go(func() { stores[i], errs[i] = sqlite.Open(t.Context(), path) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent Open #%d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	if got, want := migrationVersions(t, path), migrationFiles(t); !slices.Equal(got, want) {
+		t.Errorf("schema_migrations versions = %v, want %v", got, want)
+	}
+
+	if err := stores[0].CreateUser(t.Context(), store.User{Name: "counter", Path: "/", ID: "AIDA1", Tags: map[string]string{"n": "0"}}); err != nil {
+		t.Fatal(err)
+	}
+	const perStore = 30
+	for _, s := range stores {
+		wg.Go(func() {
+			for range perStore {
+				_, err := s.UpdateUser(t.Context(), "counter", func(u store.User) (store.User, error) {
+					n, err := strconv.Atoi(u.Tags["n"])
+					u.Tags["n"] = strconv.Itoa(n + 1)
+					return u, err
+				})
+				if err != nil {
+					t.Errorf("UpdateUser: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	u, err := stores[opens-1].GetUser(t.Context(), "counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.Itoa(opens * perStore); u.Tags["n"] != want {
+		t.Errorf("counter = %s, want %s", u.Tags["n"], want)
+	}
+}

@@ -1,0 +1,10 @@
+// Package storetest is the conformance suite of package store: Run checks
+// that a backend behaves exactly as the store.Store contract says (sentinel
+// errors, case-insensitive names, pagination, atomic updaters, no lost
+// updates under concurrent writers, replay records, leases, time precision).
+// Every backend's tests call Run; a behaviour not checked here is not part
+// of the contract.
+//
+// It is imported only by tests. It must not depend on any backend, and must
+// not log secret material (the sealed bytes it stores are random test data).
+package storetest
