@@ -383,7 +383,7 @@ Dev root credentials (kept in %[3]s; never use --dev in production):
 
   export AWS_ACCESS_KEY_ID=%[4]s
   export AWS_SECRET_ACCESS_KEY=%[5]s
-  export AWS_REGION=%[6]s
+  export AWS_REGION=%[6]s AWS_DEFAULT_REGION=%[6]s
   export AWS_ENDPOINT_URL=%[1]s
 
 Then try:

@@ -1,7 +1,6 @@
 package sigv4
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
@@ -286,49 +285,84 @@ func trimASCIISpace(s string) string {
 	return s
 }
 
-// headerValues returns the values of a signed header, by its lowercase name,
-// taking Go's request parsing into account: Host lives in r.Host,
-// Transfer-Encoding in r.TransferEncoding, and Content-Length may only be in
-// r.ContentLength for a request built in-process.
-func headerValues(r *http.Request, name string) []string {
-	switch name {
-	case "host":
-		h := r.Host
-		if h == "" {
-			h = r.URL.Host
+// appendCanonicalHeaders appends "name:value\n" for every signed header:
+// each value trimmed with runs of spaces collapsed, several values joined
+// with ','. It takes Go's request parsing into account: Host lives in
+// r.Host (or r.URL.Host for a request built in-process), Transfer-Encoding
+// in r.TransferEncoding, and Content-Length may only be in r.ContentLength.
+// It returns the name of the first signed header absent from the request.
+func appendCanonicalHeaders(dst []byte, r *http.Request, signed string) ([]byte, string) {
+	var keyBuf [64]byte
+	for rest := signed; rest != ""; {
+		name := rest
+		if i := strings.IndexByte(rest, ';'); i >= 0 {
+			name, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
 		}
-		if h == "" {
-			return nil
+		dst = append(dst, name...)
+		dst = append(dst, ':')
+		switch name {
+		case "host":
+			h := r.Host
+			if h == "" && r.URL != nil {
+				h = r.URL.Host
+			}
+			if h == "" {
+				return dst, name
+			}
+			dst = appendHeaderValue(dst, h)
+		case "content-length":
+			if vals := r.Header["Content-Length"]; len(vals) > 0 {
+				dst = appendHeaderValues(dst, vals)
+			} else if r.ContentLength > 0 {
+				dst = strconv.AppendInt(dst, r.ContentLength, 10)
+			} else {
+				return dst, name
+			}
+		case "transfer-encoding":
+			vals := r.Header["Transfer-Encoding"]
+			if len(vals) == 0 {
+				vals = r.TransferEncoding
+			}
+			if len(vals) == 0 {
+				return dst, name
+			}
+			dst = appendHeaderValues(dst, vals)
+		default:
+			var vals []string
+			if len(name) <= len(keyBuf) {
+				key := keyBuf[:len(name)]
+				canonicalKey(key, name)
+				vals = r.Header[string(key)] // no allocation for a map index
+			} else {
+				vals = r.Header[http.CanonicalHeaderKey(name)]
+			}
+			if len(vals) == 0 {
+				return dst, name
+			}
+			dst = appendHeaderValues(dst, vals)
 		}
-		return []string{h}
-	case "content-length":
-		if v := r.Header["Content-Length"]; len(v) > 0 {
-			return v
-		}
-		if r.ContentLength > 0 {
-			return []string{strconv.FormatInt(r.ContentLength, 10)}
-		}
-		return nil
-	case "transfer-encoding":
-		if v := r.Header["Transfer-Encoding"]; len(v) > 0 {
-			return v
-		}
-		if len(r.TransferEncoding) > 0 {
-			return []string{strings.Join(r.TransferEncoding, ",")}
-		}
-		return nil
+		dst = append(dst, '\n')
 	}
-	var key [64]byte
-	if len(name) > len(key) {
-		return r.Header[canonicalKey(make([]byte, len(name)), name)]
+	return dst, ""
+}
+
+func appendHeaderValues(dst []byte, vals []string) []byte {
+	for i, v := range vals {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendHeaderValue(dst, v)
 	}
-	return r.Header[canonicalKey(key[:len(name)], name)]
+	return dst
 }
 
 // canonicalKey writes the MIME canonical form of a lowercase token name
-// ("x-amz-date" -> "X-Amz-Date") into buf. Map lookups with string(buf) do
-// not allocate.
-func canonicalKey(buf []byte, name string) string {
+// ("x-amz-date" -> "X-Amz-Date") into buf, which has len(name) bytes. It
+// matches textproto.CanonicalMIMEHeaderKey for the names
+// validSignedHeaderName accepts.
+func canonicalKey(buf []byte, name string) {
 	upper := true
 	for i := 0; i < len(name); i++ {
 		c := name[i]
@@ -338,46 +372,56 @@ func canonicalKey(buf []byte, name string) string {
 		buf[i] = c
 		upper = c == '-'
 	}
-	return string(buf)
 }
 
-// appendCanonicalHeaders appends "name:value\n" for every signed header.
-// It returns the name of the first signed header absent from the request.
-func appendCanonicalHeaders(dst []byte, r *http.Request, signed string) ([]byte, string) {
-	for name := range strings.SplitSeq(signed, ";") {
-		vals := headerValues(r, name)
-		if len(vals) == 0 {
-			return dst, name
-		}
-		dst = append(dst, name...)
-		dst = append(dst, ':')
-		for i, v := range vals {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendHeaderValue(dst, v)
-		}
-		dst = append(dst, '\n')
+// hmacSHA256 returns HMAC-SHA256(key, msg) (RFC 2104). It is crypto/hmac
+// without the allocations: a signature takes five HMACs, and hmac.New
+// allocates two digests each time. It does not allocate for keys of up to
+// 64 bytes and messages of up to 256 bytes. TestHMACMatchesCryptoHMAC holds
+// it to crypto/hmac.
+func hmacSHA256(key, msg []byte) [sha256.Size]byte {
+	const blockSize = 64 // sha256.BlockSize
+	var k [blockSize]byte
+	if len(key) > blockSize {
+		sum := sha256.Sum256(key)
+		copy(k[:], sum[:])
+	} else {
+		copy(k[:], key)
 	}
-	return dst, ""
-}
-
-// hmacSHA256 returns HMAC-SHA256(key, data).
-func hmacSHA256(key []byte, data ...string) []byte {
-	m := hmac.New(sha256.New, key)
-	for _, d := range data {
-		m.Write([]byte(d))
+	var stack [blockSize + 256]byte
+	var in []byte
+	if n := blockSize + len(msg); n <= len(stack) {
+		in = stack[:n]
+	} else {
+		in = make([]byte, n)
 	}
-	return m.Sum(nil)
+	for i, c := range k {
+		in[i] = c ^ 0x36
+	}
+	copy(in[blockSize:], msg)
+	inner := sha256.Sum256(in)
+	var out [blockSize + sha256.Size]byte
+	for i, c := range k {
+		out[i] = c ^ 0x5c
+	}
+	copy(out[blockSize:], inner[:])
+	clear(k[:])
+	clear(in[:blockSize])
+	return sha256.Sum256(out[:])
 }
 
-// signingKey derives the SigV4 signing key:
+// signature computes the SigV4 signature of stringToSign. The signing key is
 // HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region), service), "aws4_request").
-func signingKey(secret, date, region, service string) []byte {
-	k := hmacSHA256([]byte("AWS4"+secret), date)
-	k = hmacSHA256(k, region)
-	k = hmacSHA256(k, service)
-	return hmacSHA256(k, scopeTerm)
+func signature(secret string, p *authParams, stringToSign []byte) [sha256.Size]byte {
+	var kbuf [4 + 128]byte
+	k0 := append(append(kbuf[:0], "AWS4"...), secret...)
+	var sbuf [maxNameLen]byte
+	k := hmacSHA256(k0, append(sbuf[:0], p.scopeDate...))
+	clear(k0)
+	k = hmacSHA256(k[:], append(sbuf[:0], p.region...))
+	k = hmacSHA256(k[:], append(sbuf[:0], p.service...))
+	k = hmacSHA256(k[:], append(sbuf[:0], scopeTerm...))
+	return hmacSHA256(k[:], stringToSign)
 }
 
 // appendStringToSign appends the SigV4 string to sign.

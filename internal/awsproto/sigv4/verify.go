@@ -2,7 +2,7 @@ package sigv4
 
 import (
 	"context"
-	"crypto/hmac"
+	"crypto/subtle"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -261,10 +261,8 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*R
 	if cred.SecretAccessKey == "" {
 		return nil, errors.New("sigv4: verify: credential lookup returned an empty secret access key")
 	}
-	key := signingKey(cred.SecretAccessKey, req.scopeDate, req.region, req.service)
-	mac := hmac.New(sha256.New, key)
-	mac.Write(stringToSign)
-	if !hmac.Equal(mac.Sum(nil), req.signature[:]) {
+	want := signature(cred.SecretAccessKey, &req.authParams, stringToSign)
+	if subtle.ConstantTimeCompare(want[:], req.signature[:]) != 1 {
 		return nil, newError(SignatureDoesNotMatch, msgSignatureDoesNotMatch)
 	}
 	return &Result{

@@ -130,7 +130,7 @@ func applyMigration(ctx context.Context, db *sql.DB, m sqlbase.Migration) error 
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", m.Name, err)
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	defer tx.Rollback() // a no-op after Commit
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER NOT NULL PRIMARY KEY,
 		applied_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
@@ -296,7 +296,7 @@ func (s *Store) UpdateUser(ctx context.Context, name string, fn func(store.User)
 	if err != nil {
 		return store.User{}, fmt.Errorf("update user %q: %w", name, err)
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	defer tx.Rollback() // a no-op after Commit
 	key := sqlbase.NameKey(name)
 	old, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name_key = ?`, key))
 	switch {
@@ -445,7 +445,7 @@ func (s *Store) UpdateAccessKey(ctx context.Context, id string, fn func(store.Ac
 	if err != nil {
 		return store.AccessKey{}, fmt.Errorf("update access key %q: %w", id, err)
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	defer tx.Rollback() // a no-op after Commit
 	old, err := scanKey(tx.QueryRowContext(ctx,
 		`SELECT `+keyColumns+` FROM access_keys k JOIN users u ON u.name_key = k.user_key WHERE k.id = ?`, id))
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -125,5 +126,17 @@ func TestNewDropsDatabaseAtCleanup(t *testing.T) {
 	}
 	if exists {
 		t.Errorf("database %s still exists after its test ended", name)
+	}
+}
+
+func TestNewInParallel(t *testing.T) {
+	for i := range 8 {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			t.Parallel()
+			conn := connect(t, pgtest.New(t))
+			if _, err := conn.Exec(t.Context(), "CREATE TABLE t (x int)"); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
