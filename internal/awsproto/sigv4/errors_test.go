@@ -32,9 +32,6 @@ func getVanilla(t testing.TB, authz string) *http.Request {
 	return parseRaw(t, raw).req
 }
 
-// hexRun finds anything that looks like a signature or a hash.
-var hexRun = regexp.MustCompile(`[0-9a-f]{64}`)
-
 // checkNoSecrets fails if err's text holds the secret, a session token or a
 // 64-hex-digit run (a signature).
 func checkNoSecrets(t testing.TB, err error, secrets ...string) {
@@ -47,7 +44,8 @@ func checkNoSecrets(t testing.TB, err error, secrets ...string) {
 			t.Errorf("error %q contains a secret", err)
 		}
 	}
-	if hexRun.MatchString(err.Error()) {
+	// Anything that looks like a signature or a hash.
+	if regexp.MustCompile(`[0-9a-f]{64}`).MatchString(err.Error()) {
 		t.Errorf("error %q contains a hex run", err)
 	}
 }

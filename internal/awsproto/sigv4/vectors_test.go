@@ -238,6 +238,27 @@ func TestCanonicalParts(t *testing.T) {
 			t.Errorf("parseQuery(%q) succeeded", bad)
 		}
 	}
+	long := strings.Repeat("x-long", 20)
+	r := &http.Request{
+		Host:             "example.amazonaws.com",
+		Header:           http.Header{"My-Header1": {"  a   b  ", "c\t d", ""}, http.CanonicalHeaderKey(long): {"v"}},
+		TransferEncoding: []string{"chunked"},
+		ContentLength:    -1,
+	}
+	b, missing := appendCanonicalHeaders(nil, r, "host;my-header1;transfer-encoding;"+long)
+	if want := "host:example.amazonaws.com\nmy-header1:a b,c\t d,\ntransfer-encoding:chunked\n" + long + ":v\n"; missing != "" || string(b) != want {
+		t.Errorf("canonical headers = %q, want %q", b, want)
+	}
+	if _, missing := appendCanonicalHeaders(nil, r, "content-length;host"); missing != "content-length" {
+		t.Errorf("missing = %q, want content-length", missing)
+	}
+	r.ContentLength = 42
+	if b, _ := appendCanonicalHeaders(nil, r, "content-length"); string(b) != "content-length:42\n" {
+		t.Errorf("content-length from r.ContentLength = %q", b)
+	}
+}
+
+func TestCanonicalHeaderValues(t *testing.T) {
 	r := &http.Request{Host: "example.amazonaws.com", Header: http.Header{"My-Header1": {"  a   b  ", "c\t d", ""}}}
 	b, missing := appendCanonicalHeaders(nil, r, "host;my-header1")
 	if want := "host:example.amazonaws.com\nmy-header1:a b,c\t d,\n"; missing != "" || string(b) != want {

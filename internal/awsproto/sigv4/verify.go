@@ -2,8 +2,8 @@ package sigv4
 
 import (
 	"context"
-	"crypto/subtle"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -27,8 +27,8 @@ type LookupRequest struct {
 	// parameter of a presigned request); "" if absent. It is covered by the
 	// signature: Verify rejects an unsigned token header.
 	SecurityToken   string
-	Region, Service string // from the credential scope
-	Time            time.Time
+	Region, Service string    // from the credential scope
+	Time            time.Time // the request's signing time
 }
 
 // CredentialLookup resolves an access key. It returns an error wrapping
@@ -236,7 +236,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*R
 	buf = append(buf, '\n')
 	buf, missing := appendCanonicalHeaders(buf, r, req.signedHeaders)
 	if missing != "" {
-		return nil, newError(SignatureDoesNotMatch, "Header '"+missing+"' is listed in SignedHeaders but is not present in the request.")
+		return nil, newError(SignatureDoesNotMatch, "Header '"+echo(missing)+"' is listed in SignedHeaders but is not present in the request.")
 	}
 	buf = append(buf, '\n')
 	buf = append(buf, req.signedHeaders...)
