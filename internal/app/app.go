@@ -110,6 +110,13 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*Server, error
 	}
 	logger.Info("dbiam serving", "addr", srv.listener.Addr().String(), "tls", srv.tls,
 		"store", cfg.Store.Type, "region", cfg.Region, "account_id", cfg.AccountID, "keyring_primary", kr.PrimaryID())
+	if len(cfg.Clusters) > 0 {
+		// The cluster registry arrives with GetClusterCredentials; say so
+		// rather than silently ignoring the section.
+		logger.Warn("the clusters section is validated but not served yet: this version has no GetClusterCredentials", "clusters", len(cfg.Clusters))
+	}
+	// Hook for --dev: registering a throwaway local PostgreSQL cluster as
+	// "dev" belongs here once clusters are served.
 	if opts.Dev {
 		srv.printDevBanner(opts.Stdout)
 	}

@@ -70,21 +70,6 @@ func (c *credentialResolver) LookupCredential(ctx context.Context, req sigv4.Loo
 	}
 	return sigv4.Credential{
 		SecretAccessKey: string(plain),
-		Principal:       userPrincipal(c.accountID, user, key.ID),
+		Principal:       identity.User(c.accountID, user.Path, user.Name, user.ID, key.ID),
 	}, nil
-}
-
-func userPrincipal(accountID string, u store.User, accessKeyID string) identity.Principal {
-	path := u.Path
-	if path == "" {
-		path = "/"
-	}
-	return identity.Principal{
-		Kind:        identity.KindUser,
-		AccountID:   accountID,
-		ARN:         "arn:aws:iam::" + accountID + ":user" + path + u.Name,
-		UserID:      u.ID,
-		Name:        u.Name,
-		AccessKeyID: accessKeyID,
-	}
 }

@@ -47,6 +47,21 @@ func Root(accountID, accessKeyID string) Principal {
 	}
 }
 
+// User returns the principal of an IAM user signing with one of its keys.
+func User(accountID, path, name, uniqueID, accessKeyID string) Principal {
+	if path == "" {
+		path = "/"
+	}
+	return Principal{
+		Kind:        KindUser,
+		AccountID:   accountID,
+		ARN:         "arn:aws:iam::" + accountID + ":user" + path + name,
+		UserID:      uniqueID,
+		Name:        name,
+		AccessKeyID: accessKeyID,
+	}
+}
+
 // Anonymous returns the principal of an unsigned request
 // (AssumeRoleWithSAML, AssumeRoleWithWebIdentity).
 func Anonymous() Principal { return Principal{Kind: KindAnonymous} }
