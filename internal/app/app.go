@@ -19,6 +19,7 @@ import (
 	"github.com/dbiam/dbiam/internal/awsproto/dispatch"
 	"github.com/dbiam/dbiam/internal/awsproto/sigv4"
 	"github.com/dbiam/dbiam/internal/config"
+	"github.com/dbiam/dbiam/internal/identity"
 	"github.com/dbiam/dbiam/internal/keyring"
 	"github.com/dbiam/dbiam/internal/secret"
 	"github.com/dbiam/dbiam/internal/store"
@@ -361,11 +362,11 @@ func devRoot(path string, rnd io.Reader) (rootCredentials, error) {
 	if !errors.Is(err, os.ErrNotExist) {
 		return rootCredentials{}, fmt.Errorf("read dev root credentials: %w", err)
 	}
-	id, err := NewAccessKeyID("AKIA", rnd)
+	id, err := identity.NewAccessKeyID(identity.PrefixAccessKey, rnd)
 	if err != nil {
 		return rootCredentials{}, err
 	}
-	sec, err := NewSecretAccessKey(rnd)
+	sec, err := identity.NewSecretAccessKey(rnd)
 	if err != nil {
 		return rootCredentials{}, err
 	}
