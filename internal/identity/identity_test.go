@@ -40,3 +40,22 @@ func TestContext(t *testing.T) {
 		t.Fatalf("got %+v, %v", got, ok)
 	}
 }
+
+func TestIDs(t *testing.T) {
+	rnd := bytes.NewReader(bytes.Repeat([]byte{0xA5}, 100))
+	id, err := NewUniqueID(PrefixUser, rnd)
+	if err != nil || len(id) != 21 || id[:4] != "AIDA" {
+		t.Errorf("unique id %q, %v", id, err)
+	}
+	key, err := NewAccessKeyID(PrefixAccessKey, rnd)
+	if err != nil || len(key) != 20 || key[:4] != "AKIA" {
+		t.Errorf("access key id %q, %v", key, err)
+	}
+	sec, err := NewSecretAccessKey(rnd)
+	if err != nil || len(sec.Reveal()) != 40 {
+		t.Errorf("secret length %d, %v", len(sec.Reveal()), err)
+	}
+	if _, err := NewUniqueID(PrefixUser, bytes.NewReader(nil)); err == nil {
+		t.Error("want an error when randomness runs out")
+	}
+}
