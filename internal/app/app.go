@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dbiam/dbiam/internal/audit"
 	"github.com/dbiam/dbiam/internal/awsproto/dispatch"
 	"github.com/dbiam/dbiam/internal/awsproto/sigv4"
 	"github.com/dbiam/dbiam/internal/config"
@@ -169,6 +170,7 @@ func (s *Server) start(opts Options, kr *keyring.Keyring) error {
 		Now:           opts.Now,
 		Rand:          opts.Rand,
 		Logger:        s.log,
+		Audit:         audit.LogSink{Logger: s.log},
 	}, services...)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dbiam/dbiam/internal/audit"
 	"github.com/dbiam/dbiam/internal/awsproto/awserr"
 	"github.com/dbiam/dbiam/internal/awsproto/query"
 	"github.com/dbiam/dbiam/internal/awsproto/sigv4"
@@ -58,7 +59,15 @@ type Request struct {
 	// Signature is the verification result of a signed request; nil for an
 	// unsigned action.
 	Signature *sigv4.Result
+
+	decisions []audit.Decision
 }
+
+// RecordDecision adds an authorization decision to the call's audit event.
+func (r *Request) RecordDecision(d audit.Decision) { r.decisions = append(r.decisions, d) }
+
+// Decisions returns the decisions recorded so far.
+func (r *Request) Decisions() []audit.Decision { return r.decisions }
 
 // Decode decodes the request parameters into dst (see query.Decode).
 func (r *Request) Decode(dst any) error { return query.Decode(r.Params, dst) }
@@ -73,6 +82,7 @@ type Dispatcher struct {
 	now           func() time.Time
 	rand          io.Reader
 	log           *slog.Logger
+	audit         audit.Sink
 }
 
 // Config holds a Dispatcher's dependencies.
@@ -83,6 +93,7 @@ type Config struct {
 	Now           func() time.Time // required
 	Rand          io.Reader        // request IDs; required
 	Logger        *slog.Logger     // required
+	Audit         audit.Sink       // optional: one event per call
 }
 
 // New returns a Dispatcher serving services.
@@ -99,6 +110,7 @@ func New(cfg Config, services ...*Service) (*Dispatcher, error) {
 		now:           cfg.Now,
 		rand:          cfg.Rand,
 		log:           cfg.Logger,
+		audit:         cfg.Audit,
 	}
 	if d.maxBody <= 0 {
 		d.maxBody = query.MaxBodyBytes
@@ -162,6 +174,20 @@ func (d *Dispatcher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			writeXML(w, status, body)
 		}
+	}
+	if d.audit != nil {
+		d.audit.Record(r.Context(), audit.Event{
+			Time:        start,
+			RequestID:   req.ID,
+			Principal:   req.Principal.ARN,
+			AccessKeyID: req.Principal.AccessKeyID,
+			SourceIP:    req.SourceIP.String(),
+			Service:     req.Service,
+			Action:      boundedName(req.Action),
+			Decisions:   req.decisions,
+			ErrorCode:   code,
+			HTTPStatus:  status,
+		})
 	}
 	d.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("request_id", req.ID),

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
+	"github.com/dbiam/dbiam/internal/audit"
 	"github.com/dbiam/dbiam/internal/awsproto/awserr"
 	"github.com/dbiam/dbiam/internal/awsproto/dispatch"
 	"github.com/dbiam/dbiam/internal/awsproto/query"
@@ -204,5 +206,44 @@ func TestDuplicateServiceRejected(t *testing.T) {
 	_, err := dispatch.New(dispatch.Config{Verifier: &sigv4.Verifier{}, Now: time.Now, Rand: rand.Reader, Logger: slog.New(slog.DiscardHandler)}, s, s)
 	if err == nil {
 		t.Fatal("want error for a service registered twice")
+	}
+}
+
+type recordingSink struct{ events []audit.Event }
+
+func (s *recordingSink) Record(_ context.Context, e audit.Event) { s.events = append(s.events, e) }
+
+func TestAuditEventPerCall(t *testing.T) {
+	sink := &recordingSink{}
+	lookup := sigv4.LookupFunc(func(_ context.Context, req sigv4.LookupRequest) (sigv4.Credential, error) {
+		return sigv4.Credential{SecretAccessKey: secretKey, Principal: identity.Root("123456789012", keyID)}, nil
+	})
+	svc := &dispatch.Service{Name: "test", Version: "2020-01-01", Actions: map[string]dispatch.Action{
+		"Denied": {Handler: func(_ context.Context, req *dispatch.Request) (any, error) {
+			req.RecordDecision(audit.Decision{Action: "test:Denied", Resource: "arn:aws:test:::x", Effect: "explicitDeny", Matched: []string{"p#s"}})
+			return nil, awserr.New(awserr.AccessDenied, "no")
+		}},
+	}}
+	d, err := dispatch.New(dispatch.Config{Verifier: &sigv4.Verifier{Lookup: lookup, Now: time.Now}, Now: time.Now, Rand: rand.Reader,
+		Logger: slog.New(slog.DiscardHandler), Audit: sink}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := "Action=Denied&Version=2020-01-01&Secret=" + secretKey
+	d.ServeHTTP(httptest.NewRecorder(), signedRequest(t, "test", body))
+	d.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/", strings.NewReader("Action=Denied&Version=2020-01-01")))
+	if len(sink.events) != 2 {
+		t.Fatalf("got %d events, want one per call", len(sink.events))
+	}
+	e := sink.events[0]
+	if e.Principal != "arn:aws:iam::123456789012:root" || e.ErrorCode != "AccessDenied" || e.HTTPStatus != 403 || e.Action != "Denied" ||
+		len(e.Decisions) != 1 || e.Decisions[0].Effect != "explicitDeny" || e.AccessKeyID != keyID {
+		t.Errorf("event %+v", e)
+	}
+	if strings.Contains(fmt.Sprintf("%+v", sink.events), secretKey) {
+		t.Error("audit event contains a secret")
+	}
+	if sink.events[1].ErrorCode != "MissingAuthenticationToken" || sink.events[1].Principal != "" {
+		t.Errorf("unauthenticated event %+v", sink.events[1])
 	}
 }
