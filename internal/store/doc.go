@@ -1,7 +1,9 @@
 // Package store defines where dbiam keeps its state: the Store interface that
-// every backend implements, the typed records it holds (users, access keys,
-// replay records, work leases) and the sentinel errors callers check with
-// errors.Is (ErrNotFound, ErrAlreadyExists, ErrConflict).
+// every backend implements, the typed records it holds (IAM users, groups,
+// roles, access keys, inline and managed policies with their versions and
+// attachments, SAML providers, replay records, work leases) and the sentinel
+// errors callers check with errors.Is (ErrNotFound, ErrAlreadyExists,
+// ErrConflict, ErrLimitExceeded).
 //
 // The interface follows dex's storage design: small per-entity interfaces
 // composed into Store, Create/Get/List/Delete methods, and compare-and-swap
@@ -20,6 +22,15 @@
 //     the IAM service does that before it calls the store.
 //   - An updater's fn runs inside the backend's transaction: it must be quick,
 //     pure and must not call the store (that can deadlock).
+//   - IAM names (users, groups, roles, managed and inline policies, SAML
+//     providers) are unique case-insensitively and come back in the spelling
+//     they were stored with. Relations follow renames, and nothing that is
+//     still referred to can be deleted (ErrConflict, AWS's DeleteConflict):
+//     the store never leaves an orphan, and every operation that writes
+//     several rows is one transaction.
+//   - Documents (policies, trust policies, SAML metadata) are stored
+//     verbatim, byte for byte; their size and syntax are the caller's to
+//     check.
 //
 // What this package and its backends must never do: log, print or put into
 // an error message a record's secret material (AccessKey.SealedSecret is

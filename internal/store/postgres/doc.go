@@ -8,8 +8,12 @@
 // schema_migrations. Read-modify-write updaters lock the row with SELECT …
 // FOR UPDATE; replay records and work leases are single atomic INSERT … ON
 // CONFLICT DO UPDATE … WHERE … RETURNING statements, so no update is lost and
-// exactly one replica wins a race. Tables live in the first schema of the
-// connection's search_path; point the URL at a dedicated database or schema.
+// exactly one replica wins a race. Deletes lock the row FOR UPDATE before
+// they look for what still refers to it; new references take FOR KEY SHARE
+// through their foreign keys, so the two serialize and a delete never leaves
+// an orphan (the foreign keys are the backstop). Tables live in the first
+// schema of the connection's search_path; point the URL at a dedicated
+// database or schema.
 //
 // This package must never log or put into an error a sealed secret or the
 // connection password, and never use the simple query protocol for

@@ -151,14 +151,14 @@ func rollback(ctx context.Context, tx pgx.Tx) {
 
 // Users.
 
-const userColumns = `name, path, id, created_at, tags::text`
+const userColumns = `name, path, id, created_at, tags::text, permissions_boundary`
 
 func scanUser(row pgx.Row) (store.User, error) {
 	var (
 		u    store.User
 		tags string
 	)
-	if err := row.Scan(&u.Name, &u.Path, &u.ID, &u.CreatedAt, &tags); err != nil {
+	if err := row.Scan(&u.Name, &u.Path, &u.ID, &u.CreatedAt, &tags, &u.PermissionsBoundary); err != nil {
 		return store.User{}, err
 	}
 	u.CreatedAt = utc(u.CreatedAt)
@@ -177,8 +177,8 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 		return fmt.Errorf("create user %q: %w", u.Name, err)
 	}
 	_, err = s.pool.Exec(ctx,
-		`INSERT INTO users (name_key, name, path, id, created_at, tags) VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
-		sqlbase.NameKey(u.Name), u.Name, u.Path, u.ID, u.CreatedAt, tags)
+		`INSERT INTO users (name_key, name, path, id, created_at, tags, permissions_boundary) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)`,
+		sqlbase.NameKey(u.Name), u.Name, u.Path, u.ID, u.CreatedAt, tags, u.PermissionsBoundary)
 	switch {
 	case pgCode(err) == codeUniqueViolation:
 		return fmt.Errorf("create user %q: %w", u.Name, store.ErrAlreadyExists)
@@ -246,9 +246,9 @@ func (s *Store) UpdateUser(ctx context.Context, name string, fn func(store.User)
 		return store.User{}, fmt.Errorf("update user %q: %w", name, err)
 	}
 	u, err = scanUser(tx.QueryRow(ctx,
-		`UPDATE users SET name_key = $1, name = $2, path = $3, id = $4, created_at = $5, tags = $6::jsonb
-		 WHERE name_key = $7 RETURNING `+userColumns,
-		sqlbase.NameKey(u.Name), u.Name, u.Path, u.ID, u.CreatedAt, tags, key))
+		`UPDATE users SET name_key = $1, name = $2, path = $3, id = $4, created_at = $5, tags = $6::jsonb, permissions_boundary = $7
+		 WHERE name_key = $8 RETURNING `+userColumns,
+		sqlbase.NameKey(u.Name), u.Name, u.Path, u.ID, u.CreatedAt, tags, u.PermissionsBoundary, key))
 	switch {
 	case pgCode(err) == codeUniqueViolation:
 		return store.User{}, fmt.Errorf("update user %q: %w", name, store.ErrAlreadyExists)
@@ -261,16 +261,63 @@ func (s *Store) UpdateUser(ctx context.Context, name string, fn func(store.User)
 	return u, nil
 }
 
-// DeleteUser implements store.UserStore.
+// DeleteUser implements store.UserStore. It looks for what still refers to
+// the user first, to name every cause; the foreign keys are the backstop.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM users WHERE name_key = $1`, sqlbase.NameKey(name))
+	return s.deleteReferenced(ctx, "user", name, "users",
+		`SELECT EXISTS (SELECT 1 FROM access_keys WHERE user_key = $1),
+		        EXISTS (SELECT 1 FROM group_members WHERE user_key = $1),
+		        EXISTS (SELECT 1 FROM inline_policies WHERE user_key = $1),
+		        EXISTS (SELECT 1 FROM policy_attachments WHERE user_key = $1)`,
+		[]string{"access keys", "group memberships", "inline policies", "attached policies"},
+		`DELETE FROM users WHERE name_key = $1`)
+}
+
+// deleteReferenced deletes the record of table with the name key of name in
+// one transaction. It locks the row first (FOR UPDATE, which also blocks
+// new references to it, as those take FOR KEY SHARE), so what causesSQL
+// (one row of booleans) then sees still refers to it cannot change before
+// the deleteSQL statements, run in order, delete it. All statements take
+// the name key as their only parameter; table is a constant.
+func (s *Store) deleteReferenced(ctx context.Context, what, name, table, causesSQL string, causeNames []string, deleteSQL ...string) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("delete %s %q: %w", what, name, err)
+	}
+	defer rollback(ctx, tx)
+	key := sqlbase.NameKey(name)
+	var one int
+	err = tx.QueryRow(ctx, `SELECT 1 FROM `+table+` WHERE name_key = $1 FOR UPDATE`, key).Scan(&one)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("delete %s %q: %w", what, name, store.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("delete %s %q: %w", what, name, err)
+	}
+	flags := make([]bool, len(causeNames))
+	dest := make([]any, len(flags))
+	for i := range flags {
+		dest[i] = &flags[i]
+	}
+	if err := tx.QueryRow(ctx, causesSQL, key).Scan(dest...); err != nil {
+		return fmt.Errorf("delete %s %q: %w", what, name, err)
+	}
+	if causes := sqlbase.Causes(flags, causeNames); len(causes) > 0 {
+		return sqlbase.DeleteConflict(what, name, causes)
+	}
+	for _, q := range deleteSQL {
+		if _, err = tx.Exec(ctx, q, key); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = tx.Commit(ctx) // deferred foreign keys are checked here
+	}
 	switch {
 	case pgCode(err) == codeForeignKeyViolation:
-		return fmt.Errorf("delete user %q: the user has access keys: %w", name, store.ErrConflict)
+		return fmt.Errorf("delete %s %q: still referenced: %w", what, name, store.ErrConflict)
 	case err != nil:
-		return fmt.Errorf("delete user %q: %w", name, err)
-	case tag.RowsAffected() == 0:
-		return fmt.Errorf("delete user %q: %w", name, store.ErrNotFound)
+		return fmt.Errorf("delete %s %q: %w", what, name, err)
 	}
 	return nil
 }

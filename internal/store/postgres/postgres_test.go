@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -107,4 +108,118 @@ func TestOpenErrorHidesPassword(t *testing.T) {
 	if msg := err.Error(); strings.Contains(msg, secret) {
 		t.Errorf("error shows the password: %s", msg)
 	}
+}
+
+// A database made by the first release (migration 0001 only) upgrades in
+// place: its users keep their data and get no permissions boundary.
+func TestUpgradeFrom0001(t *testing.T) {
+	url := pgtest.New(t)
+	first, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	for _, q := range []string{
+		string(first),
+		`CREATE TABLE schema_migrations (
+			version    integer     NOT NULL PRIMARY KEY,
+			applied_at timestamptz NOT NULL DEFAULT now()
+		)`,
+		`INSERT INTO schema_migrations (version) VALUES (1)`,
+		`INSERT INTO users (name_key, name, path, id, created_at, tags) VALUES ('alice', 'Alice', '/old/', 'AIDAOLD', now(), '{"k":"v"}')`,
+		`INSERT INTO access_keys (id, user_key, sealed_secret, status, created_at) VALUES ('AKIAOLD', 'alice', '\x00ff', 'Active', now())`,
+	} {
+		if _, err := conn.Exec(t.Context(), q); err != nil {
+			t.Fatalf("set up a 0001 database: %v", err)
+		}
+	}
+
+	s, err := postgres.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	u, err := s.GetUser(t.Context(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Name != "Alice" || u.Path != "/old/" || u.Tags["k"] != "v" || u.PermissionsBoundary != "" {
+		t.Errorf("upgraded user = %+v", u)
+	}
+	if err := s.CreateGroup(t.Context(), store.Group{Name: "devs", Path: "/", ID: "AGPA1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddUserToGroup(t.Context(), "devs", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAccessKey(t.Context(), "AKIAOLD"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(t.Context(), "alice"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("DeleteUser of a group member after the upgrade: %v, want ErrConflict", err)
+	}
+}
+
+// The schema itself refuses orphans and half-written records, whatever
+// writes to it: the store's checks are not the only line of defence.
+func TestSchemaRefusesOrphans(t *testing.T) {
+	url := pgtest.New(t)
+	s, err := postgres.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	if err := s.CreateUser(ctx, store.User{Name: "alice", Path: "/", ID: "AIDA1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateGroup(ctx, store.Group{Name: "devs", Path: "/", ID: "AGPA1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddUserToGroup(ctx, "devs", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateManagedPolicy(ctx, store.ManagedPolicy{Name: "p", Path: "/", ID: "ANPA1"}, "{}"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for name, q := range map[string]string{
+		"a policy without its default version": `INSERT INTO managed_policies (name_key, name, path, id, default_version, last_version, created_at, updated_at)
+			VALUES ('q', 'q', '/', 'ANPA2', 1, 1, now(), now())`,
+		"deleting the default version":          `DELETE FROM policy_versions WHERE policy_key = 'p'`,
+		"deleting a policy with versions":       `DELETE FROM managed_policies WHERE name_key = 'p'`,
+		"a version of a missing policy":         `INSERT INTO policy_versions (policy_key, version, document, created_at) VALUES ('ghost', 1, '{}', now())`,
+		"an inline policy with two owners":      `INSERT INTO inline_policies (user_key, group_key, name_key, name, document) VALUES ('alice', 'devs', 'x', 'x', '{}')`,
+		"an inline policy without owner":        `INSERT INTO inline_policies (name_key, name, document) VALUES ('x', 'x', '{}')`,
+		"an inline policy of a missing user":    `INSERT INTO inline_policies (user_key, name_key, name, document) VALUES ('ghost', 'x', 'x', '{}')`,
+		"an attachment of a missing policy":     `INSERT INTO policy_attachments (user_key, policy_key) VALUES ('alice', 'ghost')`,
+		"an attachment without owner":           `INSERT INTO policy_attachments (policy_key) VALUES ('p')`,
+		"deleting a user who is a member":       `DELETE FROM users WHERE name_key = 'alice'`,
+		"deleting a group with members":         `DELETE FROM groups WHERE name_key = 'devs'`,
+		"a default version beyond the last one": `UPDATE managed_policies SET default_version = 2 WHERE name_key = 'p'`,
+	} {
+		if _, err := conn.Exec(ctx, q); err == nil {
+			t.Errorf("the schema accepted %s", name)
+		}
+	}
+	if _, err := s.GetManagedPolicy(ctx, "p"); err != nil {
+		t.Errorf("policy after refused changes: %v", err)
+	}
+}
+
+func BenchmarkStore(b *testing.B) {
+	s, err := postgres.Open(b.Context(), pgtest.New(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.Benchmark(b, s)
 }

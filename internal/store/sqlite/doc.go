@@ -9,7 +9,9 @@
 // read-modify-write updaters are serialized; reads use a small pool of
 // read-only connections. The schema is created and upgraded by the numbered
 // migrations embedded from migrations/*.sql, each in its own transaction,
-// recorded in schema_migrations.
+// recorded in schema_migrations. Foreign keys enforce every relation; the
+// one between a managed policy and its default version is checked at commit
+// (DEFERRABLE INITIALLY DEFERRED), since the two refer to each other.
 //
 // Several dbiam replicas must not share one SQLite file (use the postgres
 // backend for that). This package must never log or put into an error a

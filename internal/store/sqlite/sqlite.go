@@ -210,7 +210,7 @@ type scanner interface{ Scan(dest ...any) error }
 
 // Users.
 
-const userColumns = `name, path, id, created_at, tags`
+const userColumns = `name, path, id, created_at, tags, permissions_boundary`
 
 func scanUser(row scanner) (store.User, error) {
 	var (
@@ -218,7 +218,7 @@ func scanUser(row scanner) (store.User, error) {
 		at   int64
 		tags string
 	)
-	if err := row.Scan(&u.Name, &u.Path, &u.ID, &at, &tags); err != nil {
+	if err := row.Scan(&u.Name, &u.Path, &u.ID, &at, &tags, &u.PermissionsBoundary); err != nil {
 		return store.User{}, err
 	}
 	u.CreatedAt = fromMicros(at)
@@ -237,8 +237,8 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 		return fmt.Errorf("create user %q: %w", u.Name, err)
 	}
 	_, err = s.w.ExecContext(ctx,
-		`INSERT INTO users (name_key, name, path, id, created_at, tags) VALUES (?, ?, ?, ?, ?, ?)`,
-		sqlbase.NameKey(u.Name), u.Name, u.Path, u.ID, micros(u.CreatedAt), tags)
+		`INSERT INTO users (name_key, name, path, id, created_at, tags, permissions_boundary) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		sqlbase.NameKey(u.Name), u.Name, u.Path, u.ID, micros(u.CreatedAt), tags, u.PermissionsBoundary)
 	switch {
 	case isUnique(err):
 		return fmt.Errorf("create user %q: %w", u.Name, store.ErrAlreadyExists)
@@ -314,9 +314,9 @@ func (s *Store) UpdateUser(ctx context.Context, name string, fn func(store.User)
 		return store.User{}, fmt.Errorf("update user %q: %w", name, err)
 	}
 	u, err = scanUser(tx.QueryRowContext(ctx,
-		`UPDATE users SET name_key = ?, name = ?, path = ?, id = ?, created_at = ?, tags = ?
+		`UPDATE users SET name_key = ?, name = ?, path = ?, id = ?, created_at = ?, tags = ?, permissions_boundary = ?
 		 WHERE name_key = ? RETURNING `+userColumns,
-		sqlbase.NameKey(u.Name), u.Name, u.Path, u.ID, micros(u.CreatedAt), tags, key))
+		sqlbase.NameKey(u.Name), u.Name, u.Path, u.ID, micros(u.CreatedAt), tags, u.PermissionsBoundary, key))
 	switch {
 	case isUnique(err):
 		return store.User{}, fmt.Errorf("update user %q: %w", name, store.ErrAlreadyExists)
@@ -329,19 +329,59 @@ func (s *Store) UpdateUser(ctx context.Context, name string, fn func(store.User)
 	return u, nil
 }
 
-// DeleteUser implements store.UserStore.
+// DeleteUser implements store.UserStore. It looks for what still refers to
+// the user first, to name every cause; the foreign keys are the backstop.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM users WHERE name_key = ?`, sqlbase.NameKey(name))
+	return s.deleteReferenced(ctx, "user", name,
+		`SELECT EXISTS (SELECT 1 FROM access_keys WHERE user_key = ?1),
+		        EXISTS (SELECT 1 FROM group_members WHERE user_key = ?1),
+		        EXISTS (SELECT 1 FROM inline_policies WHERE user_key = ?1),
+		        EXISTS (SELECT 1 FROM policy_attachments WHERE user_key = ?1)
+		 FROM users WHERE name_key = ?1`,
+		[]string{"access keys", "group memberships", "inline policies", "attached policies"},
+		`DELETE FROM users WHERE name_key = ?`)
+}
+
+// deleteReferenced deletes the record with the name key of name in one
+// transaction: causesSQL (one row of booleans, no row when the record does
+// not exist) tells what still refers to it, and the deleteSQL statements,
+// run in order, delete it when nothing does. All take the name key as their
+// only parameter.
+func (s *Store) deleteReferenced(ctx context.Context, what, name, causesSQL string, causeNames []string, deleteSQL ...string) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete %s %q: %w", what, name, err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	key := sqlbase.NameKey(name)
+	flags := make([]bool, len(causeNames))
+	dest := make([]any, len(flags))
+	for i := range flags {
+		dest[i] = &flags[i]
+	}
+	err = tx.QueryRowContext(ctx, causesSQL, key).Scan(dest...)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("delete %s %q: %w", what, name, store.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("delete %s %q: %w", what, name, err)
+	}
+	if causes := sqlbase.Causes(flags, causeNames); len(causes) > 0 {
+		return sqlbase.DeleteConflict(what, name, causes)
+	}
+	for _, q := range deleteSQL {
+		if _, err = tx.ExecContext(ctx, q, key); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = tx.Commit() // deferred foreign keys are checked here
+	}
 	switch {
 	case isForeignKey(err):
-		return fmt.Errorf("delete user %q: the user has access keys: %w", name, store.ErrConflict)
+		return fmt.Errorf("delete %s %q: still referenced: %w", what, name, store.ErrConflict)
 	case err != nil:
-		return fmt.Errorf("delete user %q: %w", name, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("delete user %q: %w", name, err)
-	} else if n == 0 {
-		return fmt.Errorf("delete user %q: %w", name, store.ErrNotFound)
+		return fmt.Errorf("delete %s %q: %w", what, name, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -200,4 +201,121 @@ func TestSharedFile(t *testing.T) {
 	if want := strconv.Itoa(opens * perStore); u.Tags["n"] != want {
 		t.Errorf("counter = %s, want %s", u.Tags["n"], want)
 	}
+}
+
+// rawDB opens the file directly, with foreign keys enforced like the store's
+// connections.
+func rawDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// A database made by the first release (migration 0001 only) upgrades in
+// place: its users keep their data and get no permissions boundary.
+func TestUpgradeFrom0001(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dbiam.db")
+	first, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	for _, q := range []string{
+		string(first),
+		`CREATE TABLE schema_migrations (
+			version    INTEGER NOT NULL PRIMARY KEY,
+			applied_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+		) STRICT`,
+		`INSERT INTO schema_migrations (version) VALUES (1)`,
+		`INSERT INTO users (name_key, name, path, id, created_at, tags) VALUES ('alice', 'Alice', '/old/', 'AIDAOLD', 1700000000000000, '{"k":"v"}')`,
+		`INSERT INTO access_keys (id, user_key, sealed_secret, status, created_at) VALUES ('AKIAOLD', 'alice', x'00ff', 'Active', 1700000000000000)`,
+	} {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("set up a 0001 database: %v", err)
+		}
+	}
+	db.Close()
+
+	s := open(t, path)
+	defer s.Close()
+	u, err := s.GetUser(t.Context(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Name != "Alice" || u.Path != "/old/" || u.Tags["k"] != "v" || u.PermissionsBoundary != "" {
+		t.Errorf("upgraded user = %+v", u)
+	}
+	if got, want := migrationVersions(t, path), migrationFiles(t); !slices.Equal(got, want) {
+		t.Errorf("schema_migrations versions = %v, want %v", got, want)
+	}
+	if err := s.CreateGroup(t.Context(), store.Group{Name: "devs", Path: "/", ID: "AGPA1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddUserToGroup(t.Context(), "devs", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAccessKey(t.Context(), "AKIAOLD"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteUser(t.Context(), "alice"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("DeleteUser of a group member after the upgrade: %v, want ErrConflict", err)
+	}
+}
+
+// The schema itself refuses orphans and half-written records, whatever
+// writes to it: the store's checks are not the only line of defence.
+func TestSchemaRefusesOrphans(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dbiam.db")
+	s := open(t, path)
+	defer s.Close()
+	ctx := t.Context()
+	if err := s.CreateUser(ctx, store.User{Name: "alice", Path: "/", ID: "AIDA1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateGroup(ctx, store.Group{Name: "devs", Path: "/", ID: "AGPA1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddUserToGroup(ctx, "devs", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateManagedPolicy(ctx, store.ManagedPolicy{Name: "p", Path: "/", ID: "ANPA1"}, "{}"); err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	for name, q := range map[string]string{
+		"a policy without its default version": `INSERT INTO managed_policies (name_key, name, path, id, default_version, last_version, created_at, updated_at)
+			VALUES ('q', 'q', '/', 'ANPA2', 1, 1, 0, 0)`,
+		"deleting the default version":          `DELETE FROM policy_versions WHERE policy_key = 'p'`,
+		"deleting a policy with versions":       `DELETE FROM managed_policies WHERE name_key = 'p'`,
+		"a version of a missing policy":         `INSERT INTO policy_versions (policy_key, version, document, created_at) VALUES ('ghost', 1, '{}', 0)`,
+		"an inline policy with two owners":      `INSERT INTO inline_policies (user_key, group_key, name_key, name, document) VALUES ('alice', 'devs', 'x', 'x', '{}')`,
+		"an inline policy without owner":        `INSERT INTO inline_policies (name_key, name, document) VALUES ('x', 'x', '{}')`,
+		"an inline policy of a missing user":    `INSERT INTO inline_policies (user_key, name_key, name, document) VALUES ('ghost', 'x', 'x', '{}')`,
+		"an attachment of a missing policy":     `INSERT INTO policy_attachments (user_key, policy_key) VALUES ('alice', 'ghost')`,
+		"an attachment without owner":           `INSERT INTO policy_attachments (policy_key) VALUES ('p')`,
+		"deleting a user who is a member":       `DELETE FROM users WHERE name_key = 'alice'`,
+		"deleting a group with members":         `DELETE FROM groups WHERE name_key = 'devs'`,
+		"a default version beyond the last one": `UPDATE managed_policies SET default_version = 2 WHERE name_key = 'p'`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err == nil {
+			t.Errorf("the schema accepted %s", name)
+		}
+	}
+	if _, err := s.GetManagedPolicy(ctx, "p"); err != nil {
+		t.Errorf("policy after refused changes: %v", err)
+	}
+}
+
+func BenchmarkStore(b *testing.B) {
+	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "dbiam.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	storetest.Benchmark(b, s)
 }

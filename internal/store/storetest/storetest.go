@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClaimConcurrent", testClaimConcurrent},
 		{"TimePrecision", testTimePrecision},
 	}
+	tests = append(tests, iamTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
@@ -130,6 +131,9 @@ func diffUser(got, want store.User) string {
 	}
 	if !maps.Equal(got.Tags, want.Tags) {
 		d = append(d, fmt.Sprintf("Tags %v, want %v", got.Tags, want.Tags))
+	}
+	if got.PermissionsBoundary != want.PermissionsBoundary {
+		d = append(d, fmt.Sprintf("PermissionsBoundary %q, want %q", got.PermissionsBoundary, want.PermissionsBoundary))
 	}
 	return strings.Join(d, "; ")
 }

@@ -1,6 +1,8 @@
 package sqlbase
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -79,5 +81,73 @@ func TestCheckKeyUpdate(t *testing.T) {
 		if CheckKeyUpdate(old, k) == nil {
 			t.Errorf("change of %s allowed", name)
 		}
+	}
+}
+
+func TestVersionID(t *testing.T) {
+	for _, n := range []int{1, 2, 9, 10, 123, 999999999} {
+		id := VersionID(n)
+		if got, ok := ParseVersionID(id); !ok || got != n {
+			t.Errorf("ParseVersionID(VersionID(%d) = %q) = %d, %v", n, id, got, ok)
+		}
+	}
+	for _, id := range []string{"", "v", "v0", "V1", "v01", "1", "v1x", "v-1", "v+1", "v 1", " v1", "v1000000000", "v99999999999999999999", "v١"} {
+		if n, ok := ParseVersionID(id); ok {
+			t.Errorf("ParseVersionID(%q) = %d, true; want not a version id", id, n)
+		}
+	}
+}
+
+func TestOwnerOf(t *testing.T) {
+	for kind, want := range map[store.PrincipalKind]Owner{
+		store.KindUser:  {store.KindUser, "users", "user_key"},
+		store.KindGroup: {store.KindGroup, "groups", "group_key"},
+		store.KindRole:  {store.KindRole, "roles", "role_key"},
+	} {
+		if got, err := OwnerOf(kind); err != nil || got != want {
+			t.Errorf("OwnerOf(%q) = %+v, %v", kind, got, err)
+		}
+	}
+	for _, kind := range []store.PrincipalKind{"", "User", "users", "user; --"} {
+		if _, err := OwnerOf(kind); err == nil {
+			t.Errorf("OwnerOf(%q) succeeded", kind)
+		}
+	}
+}
+
+func TestEffectiveRow(t *testing.T) {
+	tests := []struct {
+		name          string
+		kind          store.PrincipalKind
+		part, managed int
+		version       int
+		want          string
+	}{
+		{"own inline", store.KindUser, 1, 0, 0, "user/alice/inline/ReadOnly"},
+		{"own managed", store.KindRole, 1, 1, 2, "role/alice/managed/ReadOnly@v2"},
+		{"group inline", store.KindUser, 2, 0, 0, "group/alice/inline/ReadOnly"},
+		{"group managed", store.KindUser, 2, 1, 12, "group/alice/managed/ReadOnly@v12"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := EffectiveRow(tc.kind, tc.part, "alice", tc.managed, "ReadOnly", tc.version, "{}")
+			if e.Source != tc.want {
+				t.Errorf("Source = %q, want %q", e.Source, tc.want)
+			}
+			if e.Managed != (tc.managed == 1) || (e.VersionID != "") != e.Managed || e.Document != "{}" || e.Owner != "alice" {
+				t.Errorf("EffectiveRow = %+v", e)
+			}
+		})
+	}
+}
+
+func TestDeleteConflict(t *testing.T) {
+	causes := Causes([]bool{true, false, true}, []string{"access keys", "members", "inline policies"})
+	err := DeleteConflict("user", "alice", causes)
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("DeleteConflict = %v, want ErrConflict", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "access keys, inline policies") || strings.Contains(msg, "members") || !strings.Contains(msg, `"alice"`) {
+		t.Errorf("DeleteConflict message = %q", msg)
 	}
 }
