@@ -20,14 +20,19 @@ import (
 	"github.com/dbiam/dbiam/internal/awsproto/dispatch"
 	"github.com/dbiam/dbiam/internal/awsproto/sigv4"
 	"github.com/dbiam/dbiam/internal/config"
+	"github.com/dbiam/dbiam/internal/iam"
 	"github.com/dbiam/dbiam/internal/identity"
 	"github.com/dbiam/dbiam/internal/keyring"
+	"github.com/dbiam/dbiam/internal/policy"
 	"github.com/dbiam/dbiam/internal/secret"
 	"github.com/dbiam/dbiam/internal/store"
 	"github.com/dbiam/dbiam/internal/store/postgres"
 	"github.com/dbiam/dbiam/internal/store/sqlite"
 	"github.com/dbiam/dbiam/internal/sts"
 )
+
+// policyCacheEntries bounds the parsed-policy cache shared by all requests.
+const policyCacheEntries = 4096
 
 // Options are the inputs of Start and Run besides the config.
 type Options struct {
@@ -146,7 +151,12 @@ func withDefaults(o Options) Options {
 
 func (s *Server) start(opts Options, kr *keyring.Keyring) error {
 	stsSvc := sts.New()
-	services := []*dispatch.Service{stsSvc.Descriptor()}
+	authz := &iam.PolicyAuthorizer{Store: s.store, Cache: policy.NewCache(policyCacheEntries), Logger: s.log}
+	iamSvc, err := iam.New(iam.Config{Store: s.store, Keyring: kr, AccountID: s.cfg.AccountID, Now: opts.Now, Rand: opts.Rand, Authorizer: authz})
+	if err != nil {
+		return err
+	}
+	services := []*dispatch.Service{stsSvc.Descriptor(), iamSvc.Descriptor()}
 	served := make(map[string]bool, len(services))
 	for _, svc := range services {
 		served[svc.Name] = true

@@ -21,6 +21,7 @@ import (
 
 	"github.com/dbiam/dbiam/internal/app"
 	"github.com/dbiam/dbiam/internal/config"
+	"github.com/dbiam/dbiam/internal/iam"
 	"github.com/dbiam/dbiam/internal/keyring"
 	"github.com/dbiam/dbiam/internal/secret"
 	"github.com/dbiam/dbiam/internal/store"
@@ -143,7 +144,7 @@ func TestGetCallerIdentityAsIAMUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	const keyID, keySecret = "AKIAALICEALICEALICE1", "aliceSecretaliceSecretaliceSecretaliceS"
-	sealed, err := kr.Seal([]byte(keySecret), app.AccessKeySecretAAD(keyID))
+	sealed, err := kr.Seal([]byte(keySecret), iam.AccessKeySecretAAD(keyID))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dbiam/dbiam/internal/awsproto/sigv4"
+	"github.com/dbiam/dbiam/internal/iam"
 	"github.com/dbiam/dbiam/internal/identity"
 	"github.com/dbiam/dbiam/internal/keyring"
 	"github.com/dbiam/dbiam/internal/secret"
@@ -27,12 +28,6 @@ type credentialResolver struct {
 }
 
 var _ sigv4.CredentialLookup = (*credentialResolver)(nil)
-
-// AccessKeySecretAAD is the additional data an access key's secret is sealed
-// with, binding the ciphertext to its key id.
-func AccessKeySecretAAD(accessKeyID string) []byte {
-	return []byte("access_key:" + accessKeyID + ":secret")
-}
 
 // LookupCredential implements sigv4.CredentialLookup.
 func (c *credentialResolver) LookupCredential(ctx context.Context, req sigv4.LookupRequest) (sigv4.Credential, error) {
@@ -60,7 +55,7 @@ func (c *credentialResolver) LookupCredential(ctx context.Context, req sigv4.Loo
 	if key.Status != "Active" {
 		return sigv4.Credential{}, fmt.Errorf("access key is %s: %w", key.Status, sigv4.ErrUnknownAccessKey)
 	}
-	plain, err := c.keyring.Open(key.SealedSecret, AccessKeySecretAAD(key.ID))
+	plain, err := c.keyring.Open(key.SealedSecret, iam.AccessKeySecretAAD(key.ID))
 	if err != nil {
 		return sigv4.Credential{}, fmt.Errorf("open secret of access key %s: %w", key.ID, err)
 	}

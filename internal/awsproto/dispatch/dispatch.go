@@ -55,6 +55,8 @@ type Request struct {
 	// dispatcher's default region for an unsigned one.
 	Region   string
 	SourceIP netip.Addr
+	// Secure is true when the request arrived over TLS (aws:SecureTransport).
+	Secure bool
 	Time     time.Time
 	// Signature is the verification result of a signed request; nil for an
 	// unsigned action.
@@ -148,7 +150,7 @@ const genericNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
 // ServeHTTP implements http.Handler.
 func (d *Dispatcher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := d.now()
-	req := &Request{ID: d.newRequestID(), Time: start, SourceIP: sourceIP(r)}
+	req := &Request{ID: d.newRequestID(), Time: start, SourceIP: sourceIP(r), Secure: r.TLS != nil}
 	w.Header().Set("x-amzn-RequestId", req.ID)
 
 	ns := genericNamespace
