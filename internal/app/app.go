@@ -111,7 +111,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*Server, error
 		return nil, err
 	}
 	srv := &Server{cfg: cfg, log: logger, store: st, root: root, done: make(chan error, 1)}
-	if err := srv.start(opts, kr); err != nil {
+	if err := srv.start(ctx, opts, kr); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -149,11 +149,14 @@ func withDefaults(o Options) Options {
 	return o
 }
 
-func (s *Server) start(opts Options, kr *keyring.Keyring) error {
+func (s *Server) start(ctx context.Context, opts Options, kr *keyring.Keyring) error {
 	stsSvc := sts.New()
 	authz := &iam.PolicyAuthorizer{Store: s.store, Cache: policy.NewCache(policyCacheEntries), Logger: s.log}
 	iamSvc, err := iam.New(iam.Config{Store: s.store, Keyring: kr, AccountID: s.cfg.AccountID, Now: opts.Now, Rand: opts.Rand, Authorizer: authz})
 	if err != nil {
+		return err
+	}
+	if err := s.applyBootstrap(ctx, iamSvc, opts); err != nil {
 		return err
 	}
 	services := []*dispatch.Service{stsSvc.Descriptor(), iamSvc.Descriptor()}
@@ -217,6 +220,48 @@ func (s *Server) start(opts Options, kr *keyring.Keyring) error {
 			s.done <- err
 		}
 	}()
+	return nil
+}
+
+// applyBootstrap applies the config's bootstrap section, one replica at a
+// time (a lease in the store), before the server accepts requests.
+func (s *Server) applyBootstrap(ctx context.Context, svc *iam.Service, opts Options) error {
+	b := s.cfg.Bootstrap
+	if len(b.Policies)+len(b.Groups)+len(b.Users)+len(b.Roles)+len(b.SAMLProviders) == 0 {
+		return nil
+	}
+	var id [8]byte
+	if _, err := io.ReadFull(opts.Rand, id[:]); err != nil {
+		return fmt.Errorf("bootstrap: lease owner id: %w", err)
+	}
+	owner := fmt.Sprintf("%x", id)
+	deadline := opts.Now().Add(2 * time.Minute)
+	for {
+		ok, err := s.store.Claim(ctx, "bootstrap", "apply", owner, opts.Now(), time.Minute)
+		if err != nil {
+			return fmt.Errorf("bootstrap: claim lease: %w", err)
+		}
+		if ok {
+			break
+		}
+		if opts.Now().After(deadline) {
+			return errors.New("bootstrap: another replica has been applying the bootstrap section for over 2 minutes")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	defer func() { _ = s.store.Release(context.WithoutCancel(ctx), "bootstrap", "apply", owner) }()
+	report, err := svc.ApplyBootstrap(ctx, b, s.cfg.BaseDir)
+	for _, c := range report.Changes {
+		s.log.Info("bootstrap", "change", c)
+	}
+	if err != nil {
+		return err
+	}
+	s.log.Info("bootstrap applied", "changes", len(report.Changes))
 	return nil
 }
 

@@ -75,6 +75,11 @@ type Config struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// Clusters are the PostgreSQL databases dbiam issues credentials for.
 	Clusters []Cluster `yaml:"clusters"`
+	// Bootstrap declares IAM entities applied idempotently at start.
+	Bootstrap Bootstrap `yaml:"bootstrap"`
+	// BaseDir is the directory of the configuration file; relative file
+	// names in bootstrap resolve against it. Set by Load.
+	BaseDir string `yaml:"-"`
 }
 
 // TLS names the server certificate and key (PEM files). Both or neither.
@@ -221,6 +226,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 		if err := c.decode(path, data); err != nil {
 			return Config{}, err
 		}
+		c.BaseDir = filepath.Dir(path)
 	}
 	if getenv != nil {
 		if err := c.Overlay(getenv); err != nil {
@@ -331,7 +337,6 @@ var inlineHints = map[string]string{
 	"store.password":            "secrets are never accepted inline; put the whole URL in a file named by store.url_file, or set DBIAM_STORE_URL",
 	"clusters[].admin_password": "secrets are never accepted inline; put the password in a file named by admin_password_file",
 	"master_key":                "master keys are never accepted inline; use master_key_file or DBIAM_MASTER_KEY",
-	"bootstrap":                 "not supported by this version of dbiam",
 }
 
 // scalarChecks inspect scalar values in the file that must not carry

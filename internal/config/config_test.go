@@ -214,6 +214,7 @@ func TestLoadEmptyFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			c.BaseDir = ""
 			if !reflect.DeepEqual(c, loadedDefaults()) {
 				t.Errorf("got %+v, want defaults", c)
 			}
@@ -283,9 +284,9 @@ func TestLoadErrors(t *testing.T) {
 			notWant: []string{"hunter2pass"},
 		},
 		{
-			name: "bootstrap not supported",
-			yaml: "bootstrap:\n  users: []\n",
-			want: []string{"bootstrap", "not supported"},
+			name: "bootstrap unknown key",
+			yaml: "bootstrap:\n  roles:\n    - name: r\n      trust: {}\n",
+			want: []string{"bootstrap.roles[0].trust", "unknown key"},
 		},
 		{
 			name: "wrong type",
@@ -538,6 +539,7 @@ log: {format: json, level: warn}
 		Log:             config.Log{Format: "text", Level: "debug"},
 		ShutdownTimeout: config.Duration(3 * time.Second),
 	}
+	c.BaseDir = ""
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %#v\nwant %#v", c, want)
 	}

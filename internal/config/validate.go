@@ -115,6 +115,7 @@ func (c Config) Validate() error {
 
 	c.validateStore(&ps)
 	c.validateRoot(&ps)
+	c.Bootstrap.validate(&ps)
 
 	ps.check("log.format", checkLogFormat(c.Log.Format))
 	ps.check("log.level", checkLogLevel(c.Log.Level))

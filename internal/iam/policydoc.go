@@ -3,6 +3,7 @@ package iam
 import (
 	"errors"
 	"net/url"
+	"strings"
 
 	"github.com/dbiam/dbiam/internal/policy"
 )
@@ -34,6 +35,8 @@ func checkPolicyDocument(doc string, kind policy.PolicyKind, maxSize int) error 
 
 // encodePolicyDocument URL-encodes a policy document the way IAM returns
 // documents (GetUserPolicy, GetPolicyVersion, GetRole…): percent-encoding
-// with %20 for spaces. The AWS CLI decodes it; SDK users call
-// url.QueryUnescape / url.PathUnescape.
-func encodePolicyDocument(doc string) string { return url.PathEscape(doc) }
+// with %20 for spaces and %2B for plus signs, so that url.QueryUnescape,
+// url.PathUnescape and Python's unquote (the AWS CLI) all decode it.
+func encodePolicyDocument(doc string) string {
+	return strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")
+}

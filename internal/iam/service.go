@@ -56,19 +56,21 @@ func New(cfg Config) (*Service, error) {
 // Descriptor describes the service to the dispatcher.
 func (s *Service) Descriptor() *dispatch.Service {
 	actions := map[string]dispatch.Handler{
-		"CreateUser":           s.createUser,
-		"GetUser":              s.getUser,
-		"ListUsers":            s.listUsers,
-		"UpdateUser":           s.updateUser,
-		"DeleteUser":           s.deleteUser,
-		"TagUser":              s.tagUser,
-		"UntagUser":            s.untagUser,
-		"ListUserTags":         s.listUserTags,
-		"CreateAccessKey":      s.createAccessKey,
-		"ListAccessKeys":       s.listAccessKeys,
-		"UpdateAccessKey":      s.updateAccessKey,
-		"DeleteAccessKey":      s.deleteAccessKey,
-		"GetAccessKeyLastUsed": s.getAccessKeyLastUsed,
+		"CreateUser":              s.createUser,
+		"GetUser":                 s.getUser,
+		"ListUsers":               s.listUsers,
+		"UpdateUser":              s.updateUser,
+		"DeleteUser":              s.deleteUser,
+		"TagUser":                 s.tagUser,
+		"UntagUser":               s.untagUser,
+		"ListUserTags":            s.listUserTags,
+		"CreateAccessKey":         s.createAccessKey,
+		"ListAccessKeys":          s.listAccessKeys,
+		"UpdateAccessKey":         s.updateAccessKey,
+		"DeleteAccessKey":         s.deleteAccessKey,
+		"GetAccessKeyLastUsed":    s.getAccessKeyLastUsed,
+		"SimulateCustomPolicy":    s.simulateCustomPolicy,
+		"SimulatePrincipalPolicy": s.simulatePrincipalPolicy,
 	}
 	for _, more := range []map[string]dispatch.Handler{s.groupAndRoleActions(), s.managedPolicyAndSAMLActions()} {
 		for name, h := range more {
