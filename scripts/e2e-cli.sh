@@ -60,6 +60,14 @@ check "garbage Authorization header" "IncompleteSignature" \
 check "unsigned request" "MissingAuthenticationToken" \
   curl -sS -X POST --data 'Action=GetCallerIdentity&Version=2011-06-15' "http://127.0.0.1:$port/"
 
+# IAM with the CLI: the documented quickstart, and bad input as a new user would try it.
+check "IAM quickstart script (examples/iam-quickstart.sh)" "allowed	PolicyInputList.1" bash examples/iam-quickstart.sh
+check "quickstart: the user is refused before the policy" "AccessDenied" bash examples/iam-quickstart.sh
+check "illegal user name" "ValidationError" aws iam create-user --user-name 'bad name!'
+check "malformed policy document" "MalformedPolicyDocument" \
+  aws iam create-policy --policy-name bad --policy-document '{"Version":"2012-10-17","Statement":{"effect":"Allow"}}'
+check "unknown user" "NoSuchEntity" aws iam get-user --user-name nobody-here
+
 # Secrets never reach the log.
 if grep -qF "$AWS_SECRET_ACCESS_KEY" "$work/stderr"; then
   failed=$((failed+1)); echo "FAIL the root secret appears in the server log"
