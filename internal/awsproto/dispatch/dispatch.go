@@ -57,7 +57,7 @@ type Request struct {
 	SourceIP netip.Addr
 	// Secure is true when the request arrived over TLS (aws:SecureTransport).
 	Secure bool
-	Time     time.Time
+	Time   time.Time
 	// Signature is the verification result of a signed request; nil for an
 	// unsigned action.
 	Signature *sigv4.Result
