@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -343,4 +344,30 @@ func wantAPIError(t *testing.T, err error, code string) smithy.APIError {
 		t.Errorf("code = %s (%s), want %s", ae.ErrorCode(), ae.ErrorMessage(), code)
 	}
 	return ae
+}
+
+func TestServeAppliesBootstrap(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Bootstrap = config.Bootstrap{Users: []config.BootstrapUser{{Name: "bootstrapped", Path: "/svc/"}}}
+	srv := startServer(t, cfg, time.Now)
+	iamClient := awsiam.New(awsiam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider(rootKeyID, rootSecret, ""), Retryer: aws.NopRetryer{}})
+	out, err := iamClient.GetUser(t.Context(), &awsiam.GetUserInput{UserName: aws.String("bootstrapped")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(out.User.Arn); got != "arn:aws:iam::"+accountID+":user/svc/bootstrapped" {
+		t.Errorf("Arn = %s", got)
+	}
+	if !strings.Contains(srv.log.String(), `change="created user bootstrapped"`) {
+		t.Errorf("bootstrap change not logged:\n%s", srv.log.String())
+	}
+	// A restart with the same file changes nothing.
+	if err := srv.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	again := startServer(t, cfg, time.Now)
+	if strings.Contains(again.log.String(), "bootstrap change") || !strings.Contains(again.log.String(), "changes=0") {
+		t.Errorf("second start:\n%s", again.log.String())
+	}
 }

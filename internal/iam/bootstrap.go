@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dbiam/dbiam/internal/config"
 	"github.com/dbiam/dbiam/internal/identity"
@@ -36,7 +37,7 @@ func (s *Service) ApplyBootstrap(ctx context.Context, b config.Bootstrap, baseDi
 	}
 	var r BootstrapReport
 	steps := []func(context.Context, *bootstrapPlan, *BootstrapReport) error{
-		s.applyManagedPolicies, s.applyGroups, s.applyUsers, s.applyRoles,
+		s.applyManagedPolicies, s.applyGroups, s.applyUsers, s.applyRoles, s.applySAMLProviders,
 	}
 	for _, step := range steps {
 		if err := step(ctx, plan, &r); err != nil {
@@ -51,13 +52,19 @@ type bootstrapPlan struct {
 	policies map[string]string // managed policy name -> document
 	inline   map[string]resolvedInline
 	trust    map[string]string // role name -> trust policy
+	saml     map[string]samlPlan
+}
+
+type samlPlan struct {
+	metadata   string
+	validUntil time.Time
 }
 
 func inlineKey(kind store.PrincipalKind, owner string) string { return string(kind) + "/" + owner }
 
 // planBootstrap resolves files and validates everything, before any write.
 func (s *Service) planBootstrap(ctx context.Context, b config.Bootstrap, baseDir string) (*bootstrapPlan, error) {
-	p := &bootstrapPlan{b: b, policies: map[string]string{}, inline: map[string]resolvedInline{}, trust: map[string]string{}}
+	p := &bootstrapPlan{b: b, policies: map[string]string{}, inline: map[string]resolvedInline{}, trust: map[string]string{}, saml: map[string]samlPlan{}}
 	var problems []string
 	fail := func(where string, err error) { problems = append(problems, where+": "+err.Error()) }
 	doc := func(where string, d config.PolicyDocument, kind policy.PolicyKind, max int) string {
@@ -151,8 +158,20 @@ func (s *Service) planBootstrap(ctx context.Context, b config.Bootstrap, baseDir
 		inline(where, store.KindRole, r.Name, r.Policies, MaxRoleInlinePolicySize)
 		refs(where+".managed_policies", r.ManagedPolicies)
 	}
-	if len(b.SAMLProviders) > 0 {
-		problems = append(problems, "bootstrap.saml_providers: SAML providers are registered with the IAM API (CreateSAMLProvider) in this version")
+	for i, sp := range b.SAMLProviders {
+		where := fmt.Sprintf("bootstrap.saml_providers[%d]", i)
+		names(where, func(v *validation) { v.samlProviderName("name", sp.Name) })
+		text, err := config.PolicyDocument{File: sp.MetadataFile}.Resolve(baseDir)
+		if err != nil {
+			fail(where+".metadata_file", err)
+			continue
+		}
+		validUntil, err := parseSAMLMetadata(text, s.now())
+		if err != nil {
+			fail(where+".metadata_file", err)
+			continue
+		}
+		p.saml[sp.Name] = samlPlan{metadata: text, validUntil: validUntil}
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("bootstrap: %d problems, nothing applied:\n  %s", len(problems), strings.Join(problems, "\n  "))
@@ -331,6 +350,33 @@ func (s *Service) applyRoles(ctx context.Context, p *bootstrapPlan, r *Bootstrap
 		}
 		if err := s.convergePolicies(ctx, p, store.KindRole, role.Name, role.ManagedPolicies, r); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) applySAMLProviders(ctx context.Context, p *bootstrapPlan, r *BootstrapReport) error {
+	for _, sp := range p.b.SAMLProviders {
+		want := p.saml[sp.Name]
+		cur, err := s.store.GetSAMLProvider(ctx, sp.Name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			now := s.now().UTC()
+			if err := s.store.CreateSAMLProvider(ctx, store.SAMLProvider{Name: sp.Name, MetadataDocument: want.metadata, CreatedAt: now, ValidUntil: want.validUntil}); err != nil {
+				return fmt.Errorf("bootstrap: create SAML provider %s: %w", sp.Name, err)
+			}
+			r.Changes = append(r.Changes, "created SAML provider "+sp.Name)
+		case err != nil:
+			return fmt.Errorf("bootstrap: read SAML provider %s: %w", sp.Name, err)
+		case cur.MetadataDocument != want.metadata:
+			_, err := s.store.UpdateSAMLProvider(ctx, sp.Name, func(x store.SAMLProvider) (store.SAMLProvider, error) {
+				x.MetadataDocument, x.ValidUntil = want.metadata, want.validUntil
+				return x, nil
+			})
+			if err != nil {
+				return fmt.Errorf("bootstrap: update SAML provider %s: %w", sp.Name, err)
+			}
+			r.Changes = append(r.Changes, "updated SAML provider "+sp.Name)
 		}
 	}
 	return nil

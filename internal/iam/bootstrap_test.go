@@ -2,6 +2,8 @@ package iam_test
 
 import (
 	"crypto/rand"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/dbiam/dbiam/internal/keyring"
 	"github.com/dbiam/dbiam/internal/store"
 	"github.com/dbiam/dbiam/internal/store/sqlite"
+	"github.com/dbiam/dbiam/internal/testutil/samltest"
 )
 
 func newBootstrapService(t *testing.T) (*iam.Service, store.Store) {
@@ -112,5 +115,34 @@ func TestBootstrapRejectsBadFileBeforeWriting(t *testing.T) {
 	}
 	if _, err := st.GetManagedPolicy(ctx, "ReadUsers"); err == nil {
 		t.Error("a bad file wrote a managed policy")
+	}
+}
+
+func TestBootstrapSAMLProvider(t *testing.T) {
+	svc, st := newBootstrapService(t)
+	ctx := t.Context()
+	dir := t.TempDir()
+	idp := samltest.New(t, "https://idp.example.com/metadata")
+	if err := os.WriteFile(filepath.Join(dir, "idp.xml"), idp.Metadata(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spec := config.Bootstrap{SAMLProviders: []config.BootstrapSAMLProvider{{Name: "Corp", MetadataFile: "idp.xml"}}}
+	r, err := svc.ApplyBootstrap(ctx, spec, dir)
+	if err != nil || len(r.Changes) != 1 {
+		t.Fatalf("changes %v, %v", r.Changes, err)
+	}
+	p, err := st.GetSAMLProvider(ctx, "Corp")
+	if err != nil || p.MetadataDocument != string(idp.Metadata()) {
+		t.Fatalf("provider %+v, %v", p, err)
+	}
+	if r, err := svc.ApplyBootstrap(ctx, spec, dir); err != nil || len(r.Changes) != 0 {
+		t.Errorf("second run: %v, %v", r.Changes, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.xml"), []byte("<not-metadata/>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	spec.SAMLProviders = append(spec.SAMLProviders, config.BootstrapSAMLProvider{Name: "Bad", MetadataFile: "bad.xml"})
+	if _, err := svc.ApplyBootstrap(ctx, spec, dir); err == nil || !strings.Contains(err.Error(), "bootstrap.saml_providers[1].metadata_file") {
+		t.Errorf("bad metadata: %v", err)
 	}
 }
