@@ -24,6 +24,7 @@ import (
 	"github.com/dbiam/dbiam/internal/identity"
 	"github.com/dbiam/dbiam/internal/keyring"
 	"github.com/dbiam/dbiam/internal/policy"
+	"github.com/dbiam/dbiam/internal/saml"
 	"github.com/dbiam/dbiam/internal/secret"
 	"github.com/dbiam/dbiam/internal/store"
 	"github.com/dbiam/dbiam/internal/store/postgres"
@@ -150,8 +151,17 @@ func withDefaults(o Options) Options {
 }
 
 func (s *Server) start(ctx context.Context, opts Options, kr *keyring.Keyring) error {
-	stsSvc := sts.New()
 	authz := &iam.PolicyAuthorizer{Store: s.store, Cache: policy.NewCache(policyCacheEntries), Logger: s.log}
+	tokens := &sts.Tokens{Keyring: kr}
+	samlValidator, err := saml.NewValidator(saml.Config{Now: opts.Now, Replay: s.store})
+	if err != nil {
+		return err
+	}
+	stsSvc, err := sts.New(sts.Config{Store: s.store, Tokens: tokens, SAML: samlValidator, Authorizer: authz,
+		AccountID: s.cfg.AccountID, Now: opts.Now, Rand: opts.Rand, Logger: s.log})
+	if err != nil {
+		return err
+	}
 	iamSvc, err := iam.New(iam.Config{Store: s.store, Keyring: kr, AccountID: s.cfg.AccountID, Now: opts.Now, Rand: opts.Rand, Authorizer: authz})
 	if err != nil {
 		return err
@@ -172,6 +182,8 @@ func (s *Server) start(ctx context.Context, opts Options, kr *keyring.Keyring) e
 			accessKeys: s.store,
 			users:      s.store,
 			keyring:    kr,
+			tokens:     tokens,
+			now:        opts.Now,
 		},
 		Now:          opts.Now,
 		AllowRegion:  regionPolicy(s.cfg.SigningRegions),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/dbiam/dbiam/internal/awsproto/sigv4"
 	"github.com/dbiam/dbiam/internal/iam"
@@ -13,6 +14,7 @@ import (
 	"github.com/dbiam/dbiam/internal/keyring"
 	"github.com/dbiam/dbiam/internal/secret"
 	"github.com/dbiam/dbiam/internal/store"
+	"github.com/dbiam/dbiam/internal/sts"
 )
 
 // credentialResolver finds the secret and principal behind an access key id:
@@ -25,6 +27,8 @@ type credentialResolver struct {
 	accessKeys store.AccessKeyStore
 	users      store.UserStore
 	keyring    *keyring.Keyring
+	tokens     *sts.Tokens
+	now        func() time.Time
 }
 
 var _ sigv4.CredentialLookup = (*credentialResolver)(nil)
@@ -41,8 +45,10 @@ func (c *credentialResolver) LookupCredential(ctx context.Context, req sigv4.Loo
 			Principal:       identity.Root(c.accountID, req.AccessKeyID),
 		}, nil
 	}
-	if !strings.HasPrefix(req.AccessKeyID, "AKIA") || req.SecurityToken != "" {
-		// Temporary (ASIA…) credentials arrive with STS sessions.
+	if strings.HasPrefix(req.AccessKeyID, identity.PrefixTempAccessKey) {
+		return c.temporary(req)
+	}
+	if !strings.HasPrefix(req.AccessKeyID, identity.PrefixAccessKey) || req.SecurityToken != "" {
 		return sigv4.Credential{}, sigv4.ErrUnknownAccessKey
 	}
 	key, err := c.accessKeys.GetAccessKey(ctx, req.AccessKeyID)
@@ -67,4 +73,23 @@ func (c *credentialResolver) LookupCredential(ctx context.Context, req sigv4.Loo
 		SecretAccessKey: string(plain),
 		Principal:       identity.User(c.accountID, user.Path, user.Name, user.ID, key.ID),
 	}, nil
+}
+
+// temporary resolves STS credentials from their sealed session token, with
+// no store lookup.
+func (c *credentialResolver) temporary(req sigv4.LookupRequest) (sigv4.Credential, error) {
+	if req.SecurityToken == "" {
+		return sigv4.Credential{}, fmt.Errorf("temporary key without a session token: %w", sigv4.ErrUnknownAccessKey)
+	}
+	p, sec, err := c.tokens.Resolve(req.AccessKeyID, req.SecurityToken, c.now())
+	if errors.Is(err, sts.ErrInvalidToken) {
+		return sigv4.Credential{}, fmt.Errorf("%w: %w", sigv4.ErrUnknownAccessKey, err)
+	}
+	if err != nil {
+		return sigv4.Credential{}, err
+	}
+	if p.AccountID != c.accountID {
+		return sigv4.Credential{}, fmt.Errorf("session token of account %s: %w", p.AccountID, sigv4.ErrUnknownAccessKey)
+	}
+	return sigv4.Credential{SecretAccessKey: sec.Reveal(), Principal: p}, nil
 }

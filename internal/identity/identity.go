@@ -31,6 +31,61 @@ type Principal struct {
 	Name string
 	// AccessKeyID is the key that signed the request.
 	AccessKeyID string
+	// Session describes temporary credentials (ASIA… keys); nil for
+	// long-term keys.
+	Session *Session
+}
+
+// Session is what a sealed STS session token carries about its principal.
+// It holds no secret of its own (the token also carries the session's
+// secret access key, which never leaves the sts package).
+type Session struct {
+	// Source is the STS action that issued the credentials:
+	// "AssumeRole", "AssumeRoleWithSAML" or "GetSessionToken".
+	Source string `json:"src"`
+	// Role fields are set for assumed-role sessions.
+	RoleName string `json:"rn,omitempty"`
+	RolePath string `json:"rp,omitempty"`
+	RoleID   string `json:"ri,omitempty"`
+	// SessionName is the RoleSessionName.
+	SessionName string `json:"sn,omitempty"`
+	// FederatedProvider is the SAML provider ARN of a federated session.
+	FederatedProvider string `json:"fp,omitempty"`
+	// Policies are inline session policies (JSON), PolicyARNs managed
+	// session policies; both intersect with the role's permissions.
+	Policies   []string `json:"sp,omitempty"`
+	PolicyARNs []string `json:"pa,omitempty"`
+	// Tags are session tags (aws:PrincipalTag/*); TransitiveTagKeys survive
+	// role chaining.
+	Tags              map[string]string `json:"tg,omitempty"`
+	TransitiveTagKeys []string          `json:"tt,omitempty"`
+	SourceIdentity    string            `json:"si,omitempty"`
+	// Chained is true for a role session assumed with role credentials.
+	Chained bool `json:"ch,omitempty"`
+	// IssuedAt and Expiration bound the session (aws:TokenIssueTime).
+	IssuedAt   int64 `json:"ia"`
+	Expiration int64 `json:"ex"`
+}
+
+// RoleARN returns the ARN of the session's role.
+func (s *Session) RoleARN(accountID string) string {
+	path := s.RolePath
+	if path == "" {
+		path = "/"
+	}
+	return "arn:aws:iam::" + accountID + ":role" + path + s.RoleName
+}
+
+// AssumedRole returns the principal of a role session.
+func AssumedRole(accountID string, s *Session, accessKeyID string) Principal {
+	return Principal{
+		Kind:        KindAssumedRole,
+		AccountID:   accountID,
+		ARN:         "arn:aws:sts::" + accountID + ":assumed-role/" + s.RoleName + "/" + s.SessionName,
+		UserID:      s.RoleID + ":" + s.SessionName,
+		AccessKeyID: accessKeyID,
+		Session:     s,
+	}
 }
 
 // String returns the ARN; a Principal never prints anything secret.

@@ -111,8 +111,10 @@ func StatusFor(code string) int {
 	return http.StatusBadRequest
 }
 
-// Coder is implemented by errors from pure packages (sigv4, query) that know
-// their AWS code but must not import this package's callers.
+// Coder is implemented by errors from pure packages (sigv4, query, saml)
+// that know their AWS code but must not import this package. A Coder that
+// also has an HTTPStatus() int method sets the status; otherwise the code's
+// default applies.
 type Coder interface {
 	error
 	AWSErrorCode() string
@@ -132,7 +134,11 @@ func From(err error) *Error {
 	}
 	var c Coder
 	if errors.As(err, &c) {
-		return &Error{Code: c.AWSErrorCode(), Message: c.AWSErrorMessage(), HTTPStatus: StatusFor(c.AWSErrorCode()), Cause: err}
+		status := StatusFor(c.AWSErrorCode())
+		if hs, ok := c.(interface{ HTTPStatus() int }); ok && hs.HTTPStatus() >= 400 {
+			status = hs.HTTPStatus()
+		}
+		return &Error{Code: c.AWSErrorCode(), Message: c.AWSErrorMessage(), HTTPStatus: status, Cause: err}
 	}
 	return &Error{Code: InternalFailure, Message: "We encountered an internal error. Please try again.", HTTPStatus: http.StatusInternalServerError, Cause: err}
 }

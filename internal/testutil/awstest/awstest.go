@@ -34,8 +34,20 @@ type Server struct {
 	logs   *syncBuffer
 }
 
-// Option changes the config before the server starts.
-type Option func(*config.Config)
+// Setup is what an Option may change before the server starts.
+type Setup struct {
+	Config *config.Config
+	Now    func() time.Time
+}
+
+// Option changes the setup before the server starts.
+type Option func(*Setup)
+
+// WithConfig changes the config.
+func WithConfig(fn func(*config.Config)) Option { return func(s *Setup) { fn(s.Config) } }
+
+// WithNow gives the server a clock of the test's.
+func WithNow(now func() time.Time) Option { return func(s *Setup) { s.Now = now } }
 
 // Start starts a server with a fresh SQLite store and master key, stopped at
 // test cleanup. At cleanup it also fails the test if the server log contains
@@ -55,14 +67,15 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	setup := Setup{Config: &cfg, Now: time.Now}
 	for _, o := range opts {
-		o(&cfg)
+		o(&setup)
 	}
 	if err := keyring.GenerateFile(cfg.MasterKeyFile, rand.Reader, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	srv, err := app.Start(context.Background(), cfg, app.Options{Stderr: logs})
+	srv, err := app.Start(context.Background(), cfg, app.Options{Stderr: logs, Now: setup.Now})
 	if err != nil {
 		t.Fatalf("start dbiam: %v", err)
 	}
@@ -78,6 +91,14 @@ func Start(t testing.TB, opts ...Option) *Server {
 		}
 	})
 	return s
+}
+
+// AnonymousSTS returns an STS client that does not sign, as AWS SDKs call
+// AssumeRoleWithSAML.
+func (s *Server) AnonymousSTS() *sts.Client {
+	cfg := s.AWSConfig("", "", "")
+	cfg.Credentials = aws.AnonymousCredentials{}
+	return sts.NewFromConfig(cfg)
 }
 
 // Logs returns everything the server logged so far (including audit events).
