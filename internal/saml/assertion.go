@@ -104,9 +104,15 @@ var (
 // comma is tried; exactly one split must classify. Nothing is trimmed: a value
 // with spaces does not parse.
 func parseRolePair(s string) (RolePair, bool) {
+	// Two ARNs of at most 2048 characters each (the API's limit) and a comma;
+	// only a comma followed by "arn:" can separate them. Both bounds keep the
+	// work linear in the attribute size whatever the value looks like.
+	if len(s) > 2*2048+1 {
+		return RolePair{}, false
+	}
 	var found []RolePair
 	for i := 0; i < len(s); i++ {
-		if s[i] != ',' {
+		if s[i] != ',' || !strings.HasPrefix(s[i+1:], "arn:") {
 			continue
 		}
 		l, r := s[:i], s[i+1:]

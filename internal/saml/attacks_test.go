@@ -520,6 +520,12 @@ func TestAttackChecklist(t *testing.T) {
 		{name: "38_RoleExtraSpaces", build: opt(func(o *samltest.ResponseOptions) {
 			o.Roles = []string{samltest.DefaultRoleARN + ", " + samltest.DefaultProviderARN, " " + samltest.DefaultRoleARN + "," + samltest.DefaultProviderARN}
 		}), code: cInvalid, msg: mRole},
+		{name: "38_RoleValueCommaBomb", build: opt(func(o *samltest.ResponseOptions) {
+			// Quadratic-time bait for a naive splitter: thousands of commas
+			// inside an ARN-shaped value, within the size limit.
+			bomb := samltest.DefaultRoleARN + strings.Repeat(",arn:aws:iam::123456789012:role/x", 1000)
+			o.Roles = []string{bomb, strings.Repeat(",", 20000)}
+		}), code: cInvalid, msg: mRole},
 		{name: "39_RoleSessionNameMissing", build: opt(func(o *samltest.ResponseOptions) { o.OmitRoleSessionName = true }), code: cInvalid, msg: mRSNReq},
 		{name: "39_RoleSessionNameInvalidChars", build: opt(func(o *samltest.ResponseOptions) { o.RoleSessionName = "alice smith" }), code: cInvalid, msg: mRSNFmt},
 		{name: "39_RoleSessionNameSlash", build: opt(func(o *samltest.ResponseOptions) { o.RoleSessionName = "alice/admin" }), code: cInvalid, msg: mRSNFmt},

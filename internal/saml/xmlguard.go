@@ -24,8 +24,6 @@ const (
 	maxMetadataAttrs    = 80000
 )
 
-var errGuard = errors.New("xml guard")
-
 // guardLimits parameterises guardXML for responses and metadata.
 type guardLimits struct {
 	maxElements int
