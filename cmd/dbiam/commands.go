@@ -20,7 +20,7 @@ func newRootCommand(getenv func(string) string) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(getenv), newKeyringCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(getenv), newKeyringCommand(), newPolicyCommand(), newVersionCommand())
 	return root
 }
 
