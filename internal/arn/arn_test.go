@@ -277,8 +277,11 @@ func TestQuoteMeta(t *testing.T) {
 func TestNoAllocs(t *testing.T) {
 	p := []byte("arn:aws:redshift:us-west-2:123456789012:dbuser:*/temp_*")
 	v := "arn:aws:redshift:us-west-2:123456789012:dbuser:examplecluster/temp_alice"
+	ps := string(p)
 	n := testing.AllocsPerRun(100, func() {
 		_ = MatchResourceBytes(p, v)
+		_ = MatchResource(ps, v)
+		_ = GlobBytes(p, v)
 		_ = MatchLikeBytes(p, v)
 		_ = GlobFold("redshift:get*", "redshift:GetClusterCredentials")
 		_, _ = AccountOf(v)
@@ -295,6 +298,13 @@ func TestLinearTime(t *testing.T) {
 	s := strings.Repeat("a", 2000)
 	if Glob(p, s) || GlobFold(p, s) || MatchResource(p, s) || MatchLike("arn:"+p+":x:x:x:x", "arn:"+s+":x:x:x:x") {
 		t.Fatal("pathological pattern matched")
+	}
+	// A long literal run after a star, against a long value: the run is
+	// searched for, not re-compared at every position.
+	long := "*" + strings.Repeat("a", 5000) + "b"
+	value := strings.Repeat("a", 100000)
+	if Glob(long, value) || MatchResource(long, value) || GlobBytes([]byte(long), value) || MatchResourceBytes([]byte(long), value) {
+		t.Fatal("long-run pattern matched")
 	}
 	p2 := "arn:" + strings.Repeat("a*", 100) + ":" + strings.Repeat("*a", 100) + "*:b"
 	s2 := "arn:" + strings.Repeat("a", 1000) + ":" + strings.Repeat("a:", 500)

@@ -18,9 +18,13 @@
 //     its segment.
 //
 // All matchers are case-sensitive unless their name says Fold, allocate
-// nothing, use no regular expressions and no recursion, and run in
-// O(len(pattern) × len(value)) time in the worst case (no exponential
-// backtracking on patterns such as "a*a*a*a*b").
+// nothing, and use no regular expressions and no recursion. They are greedy
+// matchers with one backtrack point per star kind (never exponential, e.g.
+// on "a*a*a*a*b"); after a failed attempt a star jumps to the next
+// occurrence of the literal run that follows it (strings.Index, or
+// Rabin-Karp for byte patterns), so ordinary patterns cost
+// O(len(pattern)+len(value)). The worst case — a long literal run that keeps
+// almost matching, followed by '?' — is O(len(pattern)·len(value)).
 //
 // # Quoting
 //

@@ -1,6 +1,7 @@
 package arn
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -86,7 +87,14 @@ func refLike(p, v string) bool {
 	return refGlob(p[ps:], v[vs:], false)
 }
 
-func hasMeta(p string) bool { return strings.ContainsAny(p, "*?\xff") }
+func hasMeta(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if p[i] == '*' || p[i] == '?' || p[i] == Quote {
+			return true
+		}
+	}
+	return false
+}
 
 func FuzzGlob(f *testing.F) {
 	seeds := [][2]string{
@@ -126,6 +134,12 @@ func FuzzGlob(f *testing.F) {
 		}
 		if got := GlobBytes([]byte(p), s); got != Glob(p, s) {
 			t.Fatalf("GlobBytes and Glob disagree on (%q, %q)", p, s)
+		}
+		if got := MatchResourceBytes([]byte(p), s); got != MatchResource(p, s) {
+			t.Fatalf("MatchResourceBytes and MatchResource disagree on (%q, %q)", p, s)
+		}
+		if got := GlobFoldBytes([]byte(p), s); got != GlobFold(p, s) {
+			t.Fatalf("GlobFoldBytes and GlobFold disagree on (%q, %q)", p, s)
 		}
 		// Independent oracles for patterns without metacharacters.
 		if !hasMeta(p) {
@@ -188,6 +202,53 @@ func BenchmarkGlobPathological(b *testing.B) {
 	for b.Loop() {
 		if Glob(p, s) {
 			b.Fatal("match")
+		}
+	}
+}
+
+// TestMatchersAgainstReference runs the reference comparison of FuzzGlob
+// on a seeded sample of short strings over a small alphabet, where the
+// backtracking cases are dense, so plain `go test` covers them too.
+func TestMatchersAgainstReference(t *testing.T) {
+	pat := []string{"a", "b", ":", "/", "*", "*", "?", "é", "\xff", "A"}
+	val := []string{"a", "b", ":", "/", "é", "*", "A", "?"}
+	r := rand.New(rand.NewPCG(11, 12))
+	gen := func(alpha []string, n int) string {
+		var b strings.Builder
+		for range r.IntN(n + 1) {
+			b.WriteString(alpha[r.IntN(len(alpha))])
+		}
+		return b.String()
+	}
+	for i := range 30000 {
+		p, s := gen(pat, 8), gen(val, 10)
+		if i%3 == 0 { // long literal runs exercise the run search (and Rabin-Karp for bytes)
+			var b strings.Builder
+			for range 1 + r.IntN(4) {
+				b.WriteString(gen([]string{"a", "b", ":", "a"}, 24))
+				b.WriteString([]string{"*", "?", "*?", "*"}[r.IntN(4)])
+			}
+			p = b.String()[:b.Len()-r.IntN(2)]
+			s = gen([]string{"a", "b", ":", "a", "a"}, 90)
+		}
+		if got, want := GlobBytes([]byte(p), s), Glob(p, s); got != want {
+			t.Fatalf("GlobBytes(%q, %q) = %v, Glob %v", p, s, got, want)
+		}
+		if got, want := MatchResourceBytes([]byte(p), s), MatchResource(p, s); got != want {
+			t.Fatalf("MatchResourceBytes(%q, %q) = %v, MatchResource %v", p, s, got, want)
+		}
+		if got, want := Glob(p, s), refGlob(p, s, false); got != want {
+			t.Fatalf("Glob(%q, %q) = %v, reference %v", p, s, got, want)
+		}
+		if got, want := GlobFold(p, s), refGlob(p, s, true); got != want {
+			t.Fatalf("GlobFold(%q, %q) = %v, reference %v", p, s, got, want)
+		}
+		if got, want := MatchResource(p, s), refResource(p, s); got != want {
+			t.Fatalf("MatchResource(%q, %q) = %v, reference %v", p, s, got, want)
+		}
+		lp, ls := "arn:"+p+":x:*:"+p+":"+p, "arn:"+s+":x:y:"+s+":"+s
+		if got, want := MatchLike(lp, ls), refLike(lp, ls); got != want {
+			t.Fatalf("MatchLike(%q, %q) = %v, reference %v", lp, ls, got, want)
 		}
 	}
 }

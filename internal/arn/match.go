@@ -1,6 +1,7 @@
 package arn
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -49,9 +50,19 @@ func Glob(pattern, s string) bool { return glob(pattern, s, false) }
 func GlobFold(pattern, s string) bool { return glob(pattern, s, true) }
 
 // GlobBytes is Glob for a pattern held in a byte slice.
+//
+// (Not inlined, so that callers see that pattern does not escape: the
+// generic instantiation behind it has no escape summary across packages.)
+//
+//go:noinline
 func GlobBytes(pattern []byte, s string) bool { return glob(pattern, s, false) }
 
 // GlobFoldBytes is GlobFold for a pattern held in a byte slice.
+//
+// (Not inlined, so that callers see that pattern does not escape: the
+// generic instantiation behind it has no escape summary across packages.)
+//
+//go:noinline
 func GlobFoldBytes(pattern []byte, s string) bool { return glob(pattern, s, true) }
 
 // MatchLike implements the ArnLike (and ArnEquals, which AWS documents with
@@ -62,6 +73,11 @@ func GlobFoldBytes(pattern []byte, s string) bool { return glob(pattern, s, true
 func MatchLike(pattern, value string) bool { return matchLike(pattern, value) }
 
 // MatchLikeBytes is MatchLike for a pattern held in a byte slice.
+//
+// (Not inlined, so that callers see that pattern does not escape: the
+// generic instantiation behind it has no escape summary across packages.)
+//
+//go:noinline
 func MatchLikeBytes(pattern []byte, value string) bool { return matchLike(pattern, value) }
 
 // MatchResource implements matching of a policy's Resource/NotResource entry
@@ -70,6 +86,11 @@ func MatchLikeBytes(pattern []byte, value string) bool { return matchLike(patter
 func MatchResource(pattern, value string) bool { return matchResource(pattern, value) }
 
 // MatchResourceBytes is MatchResource for a pattern held in a byte slice.
+//
+// (Not inlined, so that callers see that pattern does not escape: the
+// generic instantiation behind it has no escape summary across packages.)
+//
+//go:noinline
 func MatchResourceBytes(pattern []byte, value string) bool { return matchResource(pattern, value) }
 
 // runeLen is the length of the rune starting at s[i] (1 for invalid UTF-8).
@@ -159,28 +180,59 @@ func equalFoldRune(r1, r2 rune) bool {
 
 // glob is the classic greedy matcher with a single backtrack point (the
 // last '*'): when a later '*' is reached, earlier ones never need to be
-// revisited, so the cost is O(len(p)·len(s)) at worst.
+// revisited. Backtracking jumps straight to the next occurrence of the
+// literal run that follows the star (strings.Index), so typical and
+// "a*a*a*…b" patterns cost O(len(p)+len(s)); the worst case, a star followed
+// by a long run that keeps almost matching and then a '?', stays
+// O(len(p)·len(s)).
 func glob[P text](p P, s string, fold bool) bool {
 	pi, si := 0, 0
-	starP, starS := -1, 0
+	starP, starS, starEnd := -1, 0, 0
 	for {
 		if pi < len(p) {
 			c := p[pi]
 			if c == '*' {
+				if pi+1 == len(p) {
+					return true // a trailing star matches the rest
+				}
 				starP, starS = pi+1, si
+				starEnd = starP
+				if !fold {
+					starEnd = litRun(p, starP)
+				}
 				pi++
 				continue
 			}
 			if si < len(s) {
-				if c == '?' {
+				d := s[si]
+				switch {
+				case c == d && c != '?' && c != Quote && (c < utf8.RuneSelf || !fold):
+					pi, si = pi+1, si+1
+					// Consume the rest of an equal literal run in a tight loop.
+					for pi < len(p) && si < len(s) {
+						c = p[pi]
+						if c != s[si] || c == '*' || c == '?' || c == Quote || fold && c >= utf8.RuneSelf {
+							break
+						}
+						pi, si = pi+1, si+1
+					}
+					continue
+				case c == '?':
 					si += runeLen(s, si)
 					pi++
 					continue
-				}
-				if np, ns := lit(p, pi, s, si, fold); np > 0 {
-					pi += np
-					si += ns
-					continue
+				case fold && c < utf8.RuneSelf && d < utf8.RuneSelf && c != Quote:
+					if lowerASCII(c) == lowerASCII(d) {
+						pi++
+						si++
+						continue
+					}
+				default:
+					if np, ns := lit(p, pi, s, si, fold); np > 0 {
+						pi += np
+						si += ns
+						continue
+					}
 				}
 			}
 		} else if si == len(s) {
@@ -190,7 +242,108 @@ func glob[P text](p P, s string, fold bool) bool {
 			return false
 		}
 		starS += runeLen(s, starS)
+		if starS < len(s) {
+			if starEnd > starP {
+				j := indexRun(s[starS:], p, starP, starEnd)
+				if j < 0 {
+					return false
+				}
+				starS += j
+			} else if c := p[starP]; skippable(c, fold) {
+				j := strings.IndexByte(s[starS:], c)
+				if j < 0 {
+					return false
+				}
+				starS += j
+			}
+		}
 		pi, si = starP, starS
+	}
+}
+
+// skippable reports whether a pattern byte is a literal that can only match
+// the same byte of the value, at a position a star can stop at: ASCII, not a
+// wildcard or the quote byte, and (when folding) not a letter.
+func skippable(c byte, fold bool) bool {
+	if c >= utf8.RuneSelf || c == '*' || c == '?' {
+		return false
+	}
+	return !fold || !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')
+}
+
+// litRun returns the end of the run of plain literal bytes (anything but
+// '*', '?' and Quote) that starts at p[i], or i when there is none or it
+// does not start with an ASCII byte: an ASCII byte found in a value is
+// always at a position a star can stop at, whatever precedes it.
+func litRun[P text](p P, i int) int {
+	if i >= len(p) || p[i] >= utf8.RuneSelf || p[i] == '*' || p[i] == '?' {
+		return i
+	}
+	j := i
+	for j < len(p) && p[j] != '*' && p[j] != '?' && p[j] != Quote {
+		j++
+	}
+	return j
+}
+
+// indexRun returns the index of the first occurrence of p[i:j] in s, or -1.
+func indexRun[P text](s string, p P, i, j int) int {
+	if ps, ok := any(p).(string); ok {
+		return strings.Index(s, ps[i:j])
+	}
+	n := j - i
+	if n > 16 {
+		return rabinKarp(s, p, i, j)
+	}
+	first := p[i]
+	for k := 0; ; k++ {
+		x := strings.IndexByte(s[k:], first)
+		if x < 0 {
+			return -1
+		}
+		k += x
+		if len(s)-k < n {
+			return -1
+		}
+		if equalAt(s, k, p, i, n) {
+			return k
+		}
+	}
+}
+
+func equalAt[P text](s string, k int, p P, i, n int) bool {
+	for m := 0; m < n; m++ {
+		if s[k+m] != p[i+m] {
+			return false
+		}
+	}
+	return true
+}
+
+// rabinKarp finds p[i:j] in s with a rolling hash: O(len(s)+n) expected.
+func rabinKarp[P text](s string, p P, i, j int) int {
+	const prime = 16777619
+	n := j - i
+	if len(s) < n {
+		return -1
+	}
+	var want, pow uint32 = 0, 1
+	for m := 0; m < n; m++ {
+		want = want*prime + uint32(p[i+m])
+		pow *= prime
+	}
+	var h uint32
+	for m := 0; m < n; m++ {
+		h = h*prime + uint32(s[m])
+	}
+	for k := 0; ; k++ {
+		if h == want && equalAt(s, k, p, i, n) {
+			return k
+		}
+		if k+n >= len(s) {
+			return -1
+		}
+		h = h*prime + uint32(s[k+n]) - pow*uint32(s[k])
 	}
 }
 
@@ -203,38 +356,56 @@ func glob[P text](p P, s string, fold bool) bool {
 // star after it. A bounded star never needs revisiting once a pattern ':' has
 // been matched after it (that ':' is pinned to the first ':' in the value
 // after the star's start), and within one colon-free segment the last
-// bounded star can absorb anything an earlier one could.
+// bounded star can absorb anything an earlier one could. Backtracking jumps
+// to the next occurrence of the literal run after the star, as in glob.
 func matchResource[P text](p P, s string) bool {
 	if len(p) == 1 && p[0] == '*' {
 		return true
 	}
 	pi, si := 0, 0
-	spanP, spanS := -1, 0
-	boundP, boundS := -1, 0
+	spanP, spanS, spanEnd := -1, 0, 0
+	boundP, boundS, boundEnd := -1, 0, 0
 	for {
 		if pi < len(p) {
 			c := p[pi]
 			if c == '*' {
-				if pi+1 == len(p) || p[pi+1] == ':' {
-					spanP, spanS = pi+1, si
+				if pi+1 == len(p) {
+					return true // a trailing star spans the rest
+				}
+				if p[pi+1] == ':' {
+					spanP, spanS, spanEnd = pi+1, si, litRun(p, pi+1)
 					boundP = -1
 				} else {
-					boundP, boundS = pi+1, si
+					boundP, boundS, boundEnd = pi+1, si, litRun(p, pi+1)
 				}
 				pi++
 				continue
 			}
 			if si < len(s) {
-				if c == '?' {
-					if s[si] != ':' {
+				d := s[si]
+				switch {
+				case c == d && c != '?' && c != Quote:
+					pi, si = pi+1, si+1
+					for pi < len(p) && si < len(s) {
+						c = p[pi]
+						if c != s[si] || c == '*' || c == '?' || c == Quote {
+							break
+						}
+						pi, si = pi+1, si+1
+					}
+					continue
+				case c == '?':
+					if d != ':' {
 						si += runeLen(s, si)
 						pi++
 						continue
 					}
-				} else if np, ns := lit(p, pi, s, si, false); np > 0 {
-					pi += np
-					si += ns
-					continue
+				case c == Quote:
+					if np, ns := lit(p, pi, s, si, false); np > 0 {
+						pi += np
+						si += ns
+						continue
+					}
 				}
 			}
 		} else if si == len(s) {
@@ -242,11 +413,33 @@ func matchResource[P text](p P, s string) bool {
 		}
 		if boundP >= 0 && boundS < len(s) && s[boundS] != ':' {
 			boundS += runeLen(s, boundS)
+			if boundEnd > boundP && boundS < len(s) {
+				// Jump to the next occurrence of the run, unless a ':'
+				// comes first (the bounded star cannot get past it).
+				rest := s[boundS:]
+				j := indexRun(rest, p, boundP, boundEnd)
+				k := strings.IndexByte(rest, ':')
+				switch {
+				case j >= 0 && (k < 0 || j < k):
+					boundS += j
+				case k >= 0:
+					boundS += k
+				default:
+					boundS = len(s)
+				}
+			}
 			pi, si = boundP, boundS
 			continue
 		}
 		if spanP >= 0 && spanS < len(s) {
 			spanS += runeLen(s, spanS)
+			if spanEnd > spanP && spanS < len(s) {
+				j := indexRun(s[spanS:], p, spanP, spanEnd)
+				if j < 0 {
+					return false
+				}
+				spanS += j
+			}
 			pi, si = spanP, spanS
 			boundP = -1
 			continue

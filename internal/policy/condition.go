@@ -138,7 +138,7 @@ func parseOperator(name string) (opSpec, error) {
 	if !ok {
 		if r, cut := strings.CutSuffix(rest, "IfExists"); cut {
 			if base, negate, ok = lookupOp(r); ok && base == opNull {
-				return spec, fmt.Errorf("Null does not take the IfExists suffix")
+				return spec, fmt.Errorf("the Null operator does not take the IfExists suffix")
 			}
 			spec.ifExists = true
 		}
@@ -207,7 +207,7 @@ func compileValue(base baseOp, raw string, vars bool) (cval, error) {
 		cv.t = tmpl{raw: raw} // Null takes no variables
 		b, ok := parseBool(raw)
 		if !ok {
-			return cv, fmt.Errorf(`Null takes "true" or "false", got %q`, raw)
+			return cv, fmt.Errorf(`the Null operator takes "true" or "false", got %q`, raw)
 		}
 		cv.b = b
 		return cv, nil
@@ -239,7 +239,7 @@ func (cv *cval) setTyped(base baseOp, s string) error {
 	case opBool:
 		b, ok := parseBool(s)
 		if !ok {
-			return fmt.Errorf(`Bool takes "true" or "false", got %q`, s)
+			return fmt.Errorf(`the Bool operator takes "true" or "false", got %q`, s)
 		}
 		cv.b = b
 	case opBinary:
@@ -430,7 +430,7 @@ func parseCIDR(s string) (netip.Prefix, bool) {
 //     least one matching request value, ForAllValues every one.
 //   - Policy values whose variables have no value are dropped; if all are
 //     dropped the condition is false, whatever the operator.
-func (c *cond) eval(ctx *Context) bool {
+func (c *cond) eval(ctx *view) bool {
 	vals := ctx.values(c.lkey)
 	if c.base == opNull {
 		present := len(vals) > 0
@@ -489,9 +489,10 @@ func (c *cond) eval(ctx *Context) bool {
 // anyValue reports whether request value v matches the positive form of the
 // operator for at least one policy value, and whether any policy value could
 // be resolved at all.
-func (c *cond) anyValue(v string, ctx *Context) (matched, resolved bool) {
+func (c *cond) anyValue(v string, ctx *view) (matched, resolved bool) {
+	rv := reqVal{s: v}
 	for i := range c.vals {
-		m, r := c.matchOne(&c.vals[i], v, ctx)
+		m, r := c.matchOne(&c.vals[i], &rv, ctx)
 		resolved = resolved || r
 		if m {
 			return true, true
@@ -500,15 +501,55 @@ func (c *cond) anyValue(v string, ctx *Context) (matched, resolved bool) {
 	return false, resolved
 }
 
-func (c *cond) matchOne(cv *cval, v string, ctx *Context) (matched, resolved bool) {
+// reqVal is a request value with its typed forms parsed on first use, so a
+// condition with several policy values parses it once.
+type reqVal struct {
+	s      string
+	parsed bool
+	ok     bool
+	num    float64
+	tm     instant
+	b      bool
+	bin    []byte
+	addr   netip.Addr
+}
+
+func (rv *reqVal) parse(base baseOp, ctx *view) bool {
+	if rv.parsed {
+		return rv.ok
+	}
+	rv.parsed = true
+	switch base {
+	case opNumEq, opNumLt, opNumLe, opNumGt, opNumGe:
+		rv.num, rv.ok = parseNumber(rv.s)
+	case opDateEq, opDateLt, opDateLe, opDateGt, opDateGe:
+		rv.tm, rv.ok = parseDate(rv.s)
+	case opBool:
+		rv.b, rv.ok = parseBool(rv.s)
+	case opBinary:
+		b, err := base64.StdEncoding.DecodeString(rv.s)
+		rv.bin, rv.ok = b, err == nil
+	case opIP:
+		rv.addr, rv.ok = ctx.addr(rv.s)
+	}
+	return rv.ok
+}
+
+func (c *cond) matchOne(cv *cval, rv *reqVal, ctx *view) (matched, resolved bool) {
+	v := rv.s
 	if cv.t.segs == nil {
-		return c.matchStatic(cv, cv.t.raw, v), true
+		return c.matchStatic(cv, cv.t.raw, rv, ctx), true
+	}
+	switch c.base {
+	case opStrEq:
+		return cv.t.equal(v, ctx)
+	case opStrLike:
+		if !cv.t.meta {
+			return cv.t.equal(v, ctx)
+		}
 	}
 	var buf [256]byte
 	switch c.base {
-	case opStrEq:
-		b, ok := cv.t.render(buf[:0], ctx, modeLiteral)
-		return ok && string(b) == v, ok
 	case opStrEqFold:
 		b, ok := cv.t.render(buf[:0], ctx, modeQuoted)
 		return ok && arn.GlobFoldBytes(b, v), ok
@@ -529,73 +570,64 @@ func (c *cond) matchOne(cv *cval, v string, ctx *Context) (matched, resolved boo
 	if dyn.setTyped(c.base, string(b)) != nil {
 		return false, true
 	}
-	return c.matchStatic(&dyn, string(b), v), true
+	return c.matchStatic(&dyn, string(b), rv, ctx), true
 }
 
-// matchStatic compares request value v with a policy value whose typed form
+// matchStatic compares a request value with a policy value whose typed form
 // is in cv and text form in raw. A request value of the wrong type matches
 // nothing.
-func (c *cond) matchStatic(cv *cval, raw, v string) bool {
+func (c *cond) matchStatic(cv *cval, raw string, rv *reqVal, ctx *view) bool {
+	v := rv.s
 	switch c.base {
 	case opStrEq:
 		return v == raw
 	case opStrEqFold:
 		return strings.EqualFold(v, raw)
 	case opStrLike:
-		return arn.Glob(raw, v)
+		if !cv.t.meta {
+			return v == raw
+		}
+		return cv.t.pf.may(v) && arn.Glob(raw, v)
 	case opArn:
 		return arn.MatchLike(raw, v)
-	case opNumEq, opNumLt, opNumLe, opNumGt, opNumGe:
-		x, ok := parseNumber(v)
-		if !ok {
-			return false
-		}
-		switch c.base {
-		case opNumEq:
-			return x == cv.num
-		case opNumLt:
-			return x < cv.num
-		case opNumLe:
-			return x <= cv.num
-		case opNumGt:
-			return x > cv.num
-		}
-		return x >= cv.num
-	case opDateEq, opDateLt, opDateLe, opDateGt, opDateGe:
-		t, ok := parseDate(v)
-		if !ok {
-			return false
-		}
-		r := t.cmp(cv.tm)
-		switch c.base {
-		case opDateEq:
-			return r == 0
-		case opDateLt:
-			return r < 0
-		case opDateLe:
-			return r <= 0
-		case opDateGt:
-			return r > 0
-		}
-		return r >= 0
+	}
+	if !rv.parse(c.base, ctx) {
+		return false
+	}
+	switch c.base {
+	case opNumEq:
+		return rv.num == cv.num
+	case opNumLt:
+		return rv.num < cv.num
+	case opNumLe:
+		return rv.num <= cv.num
+	case opNumGt:
+		return rv.num > cv.num
+	case opNumGe:
+		return rv.num >= cv.num
+	case opDateEq:
+		return rv.tm.cmp(cv.tm) == 0
+	case opDateLt:
+		return rv.tm.cmp(cv.tm) < 0
+	case opDateLe:
+		return rv.tm.cmp(cv.tm) <= 0
+	case opDateGt:
+		return rv.tm.cmp(cv.tm) > 0
+	case opDateGe:
+		return rv.tm.cmp(cv.tm) >= 0
 	case opBool:
-		b, ok := parseBool(v)
-		return ok && b == cv.b
+		return rv.b == cv.b
 	case opBinary:
-		got, err := base64.StdEncoding.DecodeString(v)
-		return err == nil && bytes.Equal(got, cv.bin)
+		return bytes.Equal(rv.bin, cv.bin)
 	case opIP:
-		a, err := netip.ParseAddr(v)
-		if err != nil {
-			return false
-		}
+		a := rv.addr
 		return cv.pfx.Contains(a) || a.Is4In6() && cv.pfx.Contains(a.Unmap())
 	}
 	return false
 }
 
 // describe explains, for traces, why the condition was false.
-func (c *cond) describe(ctx *Context) string {
+func (c *cond) describe(ctx *view) string {
 	vals := ctx.values(c.lkey)
 	prefix := c.opName + " " + c.key + ": "
 	if c.base == opNull {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -81,18 +82,54 @@ func (c Context) Clone() Context {
 	return Context{m: m}
 }
 
+// view is one evaluation's window on a Context, with a small memo of the
+// keys read so far: many statements read the same few keys, and the parser
+// interns lower-cased keys, so a memo hit is usually a pointer comparison.
+type view struct {
+	c    *Context
+	n    int
+	keys [8]string
+	vals [8][]string
+	// The last request value parsed as an IP address (aws:SourceIp is
+	// typically tested by several statements).
+	ipSrc  string
+	ipAddr netip.Addr
+	ipOK   bool
+	ipSet  bool
+}
+
+// addr parses s as an IP address, remembering the last one.
+func (v *view) addr(s string) (netip.Addr, bool) {
+	if v.ipSet && v.ipSrc == s {
+		return v.ipAddr, v.ipOK
+	}
+	a, err := netip.ParseAddr(s)
+	v.ipSrc, v.ipAddr, v.ipOK, v.ipSet = s, a, err == nil, true
+	return a, err == nil
+}
+
 // values returns the values of an already lower-cased key; nil when the key
 // is missing or has no values.
-func (c *Context) values(lkey string) []string {
-	return c.m[lkey]
+func (v *view) values(lkey string) []string {
+	for i := 0; i < v.n; i++ {
+		if v.keys[i] == lkey {
+			return v.vals[i]
+		}
+	}
+	vals := v.c.m[lkey]
+	if v.n < len(v.keys) {
+		v.keys[v.n], v.vals[v.n] = lkey, vals
+		v.n++
+	}
+	return vals
 }
 
 // single returns the value of a lower-cased key usable as a policy variable:
 // present with exactly one value. AWS does not substitute multivalued keys.
-func (c *Context) single(lkey string) (string, bool) {
-	v := c.m[lkey]
-	if len(v) != 1 {
+func (v *view) single(lkey string) (string, bool) {
+	vals := v.values(lkey)
+	if len(vals) != 1 {
 		return "", false
 	}
-	return v[0], true
+	return vals[0], true
 }

@@ -25,7 +25,11 @@
 // and trust, permissions boundary, session policies): explicit Deny
 // anywhere wins; otherwise an Allow is needed from an identity-based or
 // resource-based policy, and from each gate present (boundary, session);
-// otherwise implicit deny. See Evaluate for the resource-policy nuances.
+// otherwise implicit deny. See Evaluate for the resource-policy nuances;
+// for sts:AssumeRole* put the role's trust policy in PolicySet.Resource and
+// set RequireResource (the trust policy must itself allow).
+// Evaluation does not allocate beyond Decision.Matched (and
+// MissingContextKeys when keys are missing) unless Request.Trace is set.
 // Actions match case-insensitively with '*' and '?'; resources
 // case-sensitively, with AWS's segment rules (package arn). Every condition
 // operator family is implemented, with …IfExists, ForAnyValue: and
@@ -72,6 +76,15 @@
 //     NotPrincipal excludes a caller only when each of its identities (own
 //     ARN, session role, account, provider) is listed.
 //   - Trust policies may only use "*" and sts: actions and have no Resource.
+//   - Resource matching follows the IAM Resource element page: wildcards
+//     act within a colon-separated segment, except that a '*' ending a
+//     segment (before ':' or at the end) may span colons; so in
+//     "…:dbuser:*/temp_*" the first '*' matches a cluster name without ':'.
+//     ArnLike, by contrast, treats the whole resource part as one component
+//     where '*' spans ':' and '/'.
+//   - A multivalued key cannot be a policy variable (like a missing key).
+//   - Request values in Context are compared as given; the caller supplies
+//     aws:CurrentTime/aws:EpochTime for Date conditions.
 //   - Sid: letters and digits only, except in Resource-kind policies; empty
 //     Sids are allowed and may repeat, other Sids must be unique.
 //

@@ -193,8 +193,10 @@ const (
 //     are not compared.
 //  3. Otherwise ImplicitDeny.
 func Evaluate(req *Request, set PolicySet) Decision {
-	e := evaluator{req: req, ctx: &req.Context}
+	e := evaluator{req: req}
+	e.view.c = &req.Context
 	e.svc, e.name, e.hasSvc = strings.Cut(req.Action, ":")
+	e.svcLower = !hasUpperASCII(e.svc)
 	d := Decision{Action: req.Action, Resource: req.Resource}
 
 	var (
@@ -223,9 +225,13 @@ func Evaluate(req *Request, set PolicySet) Decision {
 			case SourceSession:
 				nSession++
 			}
+			e.pol, e.checked = np.Policy, 0
 			for i := range np.Policy.stmts {
 				s := &np.Policy.stmts[i]
 				out, str, detail := e.statement(s, g.src)
+				if out != Matched && !req.Trace {
+					continue
+				}
 				ref := StatementRef{Source: g.src, Policy: np.Name, Sid: s.sid, Index: s.index, Effect: s.effect}
 				if req.Trace {
 					d.Trace = append(d.Trace, TraceEntry{StatementRef: ref, Outcome: out, Detail: detail})
@@ -306,9 +312,12 @@ func Evaluate(req *Request, set PolicySet) Decision {
 
 type evaluator struct {
 	req       *Request
-	ctx       *Context
+	view      view
+	pol       *Policy // the policy being evaluated
+	checked   uint64  // pol.keys[i] (i < 64) already checked for MissingContextKeys
 	svc, name string
 	hasSvc    bool
+	svcLower  bool // svc has no upper-case ASCII: compare prefixes with ==
 	missing   []string
 }
 
@@ -355,7 +364,7 @@ func (e *evaluator) statement(s *stmt, src Source) (Outcome, strength, string) {
 			if trace {
 				t := &s.resources[unresolved]
 				return VariableMissing, strNone, fmt.Sprintf("%s entry %q: %s has no value in the request context",
-					resourceElem(s), t.raw, t.unresolved(e.ctx))
+					resourceElem(s), t.raw, t.unresolved(&e.view))
 			}
 			return VariableMissing, strNone, ""
 		}
@@ -369,9 +378,9 @@ func (e *evaluator) statement(s *stmt, src Source) (Outcome, strength, string) {
 	}
 
 	for i := range s.conds {
-		if !s.conds[i].eval(e.ctx) {
+		if !s.conds[i].eval(&e.view) {
 			if trace {
-				return ConditionFalse, strNone, s.conds[i].describe(e.ctx)
+				return ConditionFalse, strNone, s.conds[i].describe(&e.view)
 			}
 			return ConditionFalse, strNone, ""
 		}
@@ -394,6 +403,15 @@ func resourceElem(s *stmt) string {
 		return "NotResource"
 	}
 	return "Resource"
+}
+
+func hasUpperASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 func asciiEqualFold(a, b string) bool {
@@ -426,7 +444,8 @@ func (e *evaluator) actionMatch(s *stmt) bool {
 		case a.all:
 			m = true
 		case a.svc != "":
-			m = e.hasSvc && asciiEqualFold(a.svc, e.svc) && arn.GlobFold(a.name, e.name)
+			m = e.hasSvc && (e.svcLower && a.svc == e.svc || !e.svcLower && asciiEqualFold(a.svc, e.svc)) &&
+				(a.name == "*" || arn.GlobFold(a.name, e.name))
 		default:
 			m = arn.GlobFold(a.full, e.req.Action)
 		}
@@ -453,14 +472,23 @@ func (e *evaluator) resourceMatch(s *stmt) (ok bool, unresolved int) {
 	for i := range s.resources {
 		t := &s.resources[i]
 		if t.segs == nil {
-			if arn.MatchResource(t.raw, e.req.Resource) {
+			if t.meta && t.pf.may(e.req.Resource) && arn.MatchResource(t.raw, e.req.Resource) || !t.meta && t.raw == e.req.Resource {
 				found = true
 				break
 			}
 			continue
 		}
-		var buf [256]byte
-		b, resolved := t.render(buf[:0], e.ctx, modePattern)
+		// Without wildcards in the policy text, matching is equality with
+		// the substituted text.
+		var match, resolved bool
+		if t.meta {
+			var buf [256]byte
+			var b []byte
+			b, resolved = t.render(buf[:0], &e.view, modePattern)
+			match = resolved && arn.MatchResourceBytes(b, e.req.Resource)
+		} else {
+			match, resolved = t.equal(e.req.Resource, &e.view)
+		}
 		if !resolved {
 			if unresolved < 0 {
 				unresolved = i
@@ -470,7 +498,7 @@ func (e *evaluator) resourceMatch(s *stmt) (ok bool, unresolved int) {
 			}
 			continue
 		}
-		if arn.MatchResourceBytes(b, e.req.Resource) {
+		if match {
 			found = true
 			break
 		}
@@ -484,10 +512,18 @@ func (e *evaluator) resourceMatch(s *stmt) (ok bool, unresolved int) {
 	return false, unresolved
 }
 
-// noteMissing records the keys s reads that the context lacks.
+// noteMissing records the keys s reads that the context lacks. Each of a
+// policy's keys is looked up once per evaluation.
 func (e *evaluator) noteMissing(s *stmt) {
-	for _, k := range s.keys {
-		if len(e.ctx.values(k.lkey)) > 0 {
+	for _, idx := range s.keys {
+		if idx < 64 {
+			if e.checked&(1<<idx) != 0 {
+				continue
+			}
+			e.checked |= 1 << idx
+		}
+		k := &e.pol.keys[idx]
+		if len(e.view.values(k.lkey)) > 0 {
 			continue
 		}
 		dup := false

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -143,9 +144,31 @@ func significantSize(doc []byte) int {
 }
 
 type parser struct {
-	dec  *json.Decoder
-	kind PolicyKind
-	vars bool
+	dec    *json.Decoder
+	kind   PolicyKind
+	vars   bool
+	intern map[string]string // lower-cased context keys, shared within the policy
+}
+
+// in interns a lower-cased key, so that equal keys share memory and compare
+// by pointer in the evaluator's lookup memo.
+func (p *parser) in(s string) string {
+	if p.intern == nil {
+		p.intern = make(map[string]string)
+	}
+	if v, ok := p.intern[s]; ok {
+		return v
+	}
+	p.intern[s] = s
+	return s
+}
+
+func (p *parser) internTmpl(t *tmpl) {
+	for i := range t.segs {
+		if t.segs[i].kind == segVar {
+			t.segs[i].key = p.in(t.segs[i].key)
+		}
+	}
 }
 
 func (p *parser) errf(path, format string, args ...any) *ParseError {
@@ -653,6 +676,14 @@ func (p *parser) compile(doc *rawDoc, size int) (*Policy, error) {
 		if err != nil {
 			return nil, err
 		}
+		for _, k := range collectKeys(&st) {
+			idx := slices.IndexFunc(pol.keys, func(x keyRef) bool { return x.lkey == k.lkey })
+			if idx < 0 {
+				idx = len(pol.keys)
+				pol.keys = append(pol.keys, k)
+			}
+			st.keys = append(st.keys, idx)
+		}
 		if st.sid != "" {
 			if prev, dup := sids[st.sid]; dup {
 				return nil, &ParseError{Path: join(r.path, "Sid"), Message: fmt.Sprintf("duplicate Sid %q (also in %s)", st.sid, prev), Offset: r.offset}
@@ -736,6 +767,7 @@ func (p *parser) compileStmt(r *rawStmt) (stmt, error) {
 				rp += "[" + strconv.Itoa(i) + "]"
 			}
 			t := compileTmpl(res, p.vars)
+			p.internTmpl(&t)
 			if !validResource(&t) {
 				return fail(rp, `resource %q must be "*" or an ARN (arn:partition:service:region:account:resource)`, res)
 			}
@@ -751,7 +783,7 @@ func (p *parser) compileStmt(r *rawStmt) (stmt, error) {
 		if msg := checkConditionKey(rc.key); msg != "" {
 			return fail(rc.path, "%s", msg)
 		}
-		c := cond{opName: rc.op, opSpec: spec, key: rc.key, lkey: strings.ToLower(rc.key)}
+		c := cond{opName: rc.op, opSpec: spec, key: rc.key, lkey: p.in(strings.ToLower(rc.key))}
 		for i, v := range rc.values {
 			cv, err := compileValue(spec.base, v, p.vars)
 			if err != nil {
@@ -761,11 +793,11 @@ func (p *parser) compileStmt(r *rawStmt) (stmt, error) {
 				}
 				return fail(vp, "%v", err)
 			}
+			p.internTmpl(&cv.t)
 			c.vals = append(c.vals, cv)
 		}
 		s.conds = append(s.conds, c)
 	}
-	s.keys = collectKeys(&s)
 	return s, nil
 }
 

@@ -19,6 +19,9 @@ type Policy struct {
 	kind    PolicyKind
 	size    int
 	stmts   []stmt
+	// keys are the distinct context keys the statements read (condition
+	// keys and variables without a default); stmt.keys index into it.
+	keys []keyRef
 }
 
 // Version returns the Version element, or "" when the document has none
@@ -111,8 +114,9 @@ type stmt struct {
 
 	conds []cond
 	// keys are the context keys this statement reads (condition keys and
-	// variables without a default), for MissingContextKeys.
-	keys []keyRef
+	// variables without a default), for MissingContextKeys, as indexes into
+	// Policy.keys.
+	keys []int
 }
 
 type keyRef struct {

@@ -13,6 +13,40 @@ import (
 type tmpl struct {
 	raw  string
 	segs []seg
+	// meta reports whether the policy's own text has a '*' or '?' (outside
+	// variables and escapes). Without one, a glob match is plain equality.
+	meta bool
+	// pf rejects most non-matching values cheaply (static patterns only).
+	pf prefilter
+}
+
+// prefilter holds literal pieces that every value matching a wildcard
+// pattern contains: the text before the first wildcard, after the last, and
+// the longest literal run in between. Checking them (a few memory
+// comparisons) before the full match rejects most values early.
+type prefilter struct {
+	prefix, suffix, mid string
+}
+
+func newPrefilter(p string) prefilter {
+	first, last := strings.IndexAny(p, "*?"), strings.LastIndexAny(p, "*?")
+	if first < 0 {
+		return prefilter{prefix: p}
+	}
+	pf := prefilter{prefix: p[:first], suffix: p[last+1:]}
+	for _, run := range strings.FieldsFunc(p[first:last+1], func(r rune) bool { return r == '*' || r == '?' }) {
+		if len(run) > len(pf.mid) {
+			pf.mid = run
+		}
+	}
+	return pf
+}
+
+// may reports whether v can match the pattern the prefilter was built from.
+func (pf *prefilter) may(v string) bool {
+	return len(v) >= len(pf.prefix)+len(pf.suffix) &&
+		strings.HasPrefix(v, pf.prefix) && strings.HasSuffix(v, pf.suffix) &&
+		(pf.mid == "" || strings.Contains(v[len(pf.prefix):len(v)-len(pf.suffix)], pf.mid))
 }
 
 type segKind uint8
@@ -47,6 +81,22 @@ const (
 )
 
 func compileTmpl(s string, vars bool) tmpl {
+	t := compileSegs(s, vars)
+	if t.segs == nil {
+		t.meta = strings.ContainsAny(s, "*?")
+		if t.meta {
+			t.pf = newPrefilter(s)
+		}
+	}
+	for _, sg := range t.segs {
+		if sg.kind == segLit && strings.ContainsAny(sg.text, "*?") {
+			t.meta = true
+		}
+	}
+	return t
+}
+
+func compileSegs(s string, vars bool) tmpl {
 	t := tmpl{raw: s}
 	if !vars || !strings.Contains(s, "${") {
 		return t
@@ -148,7 +198,7 @@ func parseVar(inner, raw string) seg {
 // render appends the template rendered in mode m with values from ctx. ok is
 // false when a variable has no value and no default (or is malformed): the
 // string then matches nothing.
-func (t *tmpl) render(dst []byte, ctx *Context, m mode) ([]byte, bool) {
+func (t *tmpl) render(dst []byte, ctx *view, m mode) ([]byte, bool) {
 	if t.segs == nil {
 		if m == modeQuoted {
 			return arn.AppendQuoted(dst, t.raw), true
@@ -189,9 +239,46 @@ func (t *tmpl) render(dst []byte, ctx *Context, m mode) ([]byte, bool) {
 	return dst, true
 }
 
+// equal reports whether v equals the template rendered literally, without
+// building the rendered text; resolved is false when a variable has no value
+// (and no default) or is malformed.
+func (t *tmpl) equal(v string, ctx *view) (eq, resolved bool) {
+	if t.segs == nil {
+		return v == t.raw, true
+	}
+	eq = true
+	for i := range t.segs {
+		sg := &t.segs[i]
+		var part string
+		switch sg.kind {
+		case segLit, segChar:
+			part = sg.text
+		case segVar:
+			val, ok := ctx.single(sg.key)
+			if !ok {
+				if !sg.hasDef {
+					return false, false
+				}
+				val = sg.text
+			}
+			part = val
+		case segBad:
+			return false, false
+		}
+		if eq {
+			if len(v) >= len(part) && v[:len(part)] == part {
+				v = v[len(part):]
+			} else {
+				eq = false // keep going: later variables decide "resolved"
+			}
+		}
+	}
+	return eq && v == "", true
+}
+
 // unresolved names the first variable of t that has no value in ctx (for
 // traces), or "" if all resolve.
-func (t *tmpl) unresolved(ctx *Context) string {
+func (t *tmpl) unresolved(ctx *view) string {
 	for i := range t.segs {
 		sg := &t.segs[i]
 		switch sg.kind {
