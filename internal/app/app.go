@@ -184,6 +184,7 @@ func (s *Server) start(ctx context.Context, opts Options, kr *keyring.Keyring) e
 			keyring:    kr,
 			tokens:     tokens,
 			now:        opts.Now,
+			log:        s.log,
 		},
 		Now:          opts.Now,
 		AllowRegion:  regionPolicy(s.cfg.SigningRegions),

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ type credentialResolver struct {
 	keyring    *keyring.Keyring
 	tokens     *sts.Tokens
 	now        func() time.Time
+	log        *slog.Logger
 }
 
 var _ sigv4.CredentialLookup = (*credentialResolver)(nil)
@@ -65,6 +67,7 @@ func (c *credentialResolver) LookupCredential(ctx context.Context, req sigv4.Loo
 	if err != nil {
 		return sigv4.Credential{}, fmt.Errorf("open secret of access key %s: %w", key.ID, err)
 	}
+	c.touch(ctx, key)
 	user, err := c.users.GetUser(ctx, key.UserName)
 	if err != nil {
 		return sigv4.Credential{}, fmt.Errorf("look up owner of access key %s: %w", key.ID, err)
@@ -92,4 +95,26 @@ func (c *credentialResolver) temporary(req sigv4.LookupRequest) (sigv4.Credentia
 		return sigv4.Credential{}, fmt.Errorf("session token of account %s: %w", p.AccountID, sigv4.ErrUnknownAccessKey)
 	}
 	return sigv4.Credential{SecretAccessKey: sec.Reveal(), Principal: p}, nil
+}
+
+// lastUsedGranularity bounds how often signing with a key writes its
+// LastUsedAt: at most once an hour per key, so that verification stays a
+// read in the common case.
+const lastUsedGranularity = time.Hour
+
+// touch records that key was used, best effort.
+func (c *credentialResolver) touch(ctx context.Context, key store.AccessKey) {
+	now := c.now().UTC()
+	if now.Sub(key.LastUsedAt) < lastUsedGranularity {
+		return
+	}
+	_, err := c.accessKeys.UpdateAccessKey(ctx, key.ID, func(k store.AccessKey) (store.AccessKey, error) {
+		if now.After(k.LastUsedAt) {
+			k.LastUsedAt = now
+		}
+		return k, nil
+	})
+	if err != nil && c.log != nil {
+		c.log.Warn("record access key use", "access_key_id", key.ID, "error", err)
+	}
 }

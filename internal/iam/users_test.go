@@ -72,6 +72,10 @@ func TestUsersAndAccessKeys(t *testing.T) {
 	if aws.ToString(who.Arn) != "arn:aws:iam::123456789012:user/eng/alice" || aws.ToString(who.UserId) != aws.ToString(u.UserId) {
 		t.Errorf("caller %s %s", aws.ToString(who.Arn), aws.ToString(who.UserId))
 	}
+	last, err := root.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: k.AccessKeyId})
+	if err != nil || last.AccessKeyLastUsed == nil || last.AccessKeyLastUsed.LastUsedDate == nil {
+		t.Errorf("last used after a signed call: %+v %v", last, err)
+	}
 	// Without a policy alice may do nothing in IAM.
 	aliceIAM := srv.IAM(aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), "")
 	_, err = aliceIAM.ListUsers(ctx, &iam.ListUsersInput{})
