@@ -30,7 +30,7 @@ func wantCode(t *testing.T, err error, code string) smithy.APIError {
 const trustAccount = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`
 
 // newUser creates a user with an access key and an inline policy.
-func newUser(t *testing.T, srv *awstest.Server, name, policy string) (string, string) {
+func newUser(t testing.TB, srv *awstest.Server, name, policy string) (string, string) {
 	t.Helper()
 	ctx := t.Context()
 	root := srv.RootIAM()
@@ -49,7 +49,7 @@ func newUser(t *testing.T, srv *awstest.Server, name, policy string) (string, st
 	return aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey)
 }
 
-func newRole(t *testing.T, srv *awstest.Server, name, trust, policy string) string {
+func newRole(t testing.TB, srv *awstest.Server, name, trust, policy string) string {
 	t.Helper()
 	ctx := t.Context()
 	root := srv.RootIAM()
