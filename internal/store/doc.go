@@ -1,9 +1,10 @@
 // Package store defines where dbiam keeps its state: the Store interface that
 // every backend implements, the typed records it holds (IAM users, groups,
 // roles, access keys, inline and managed policies with their versions and
-// attachments, SAML providers, replay records, work leases) and the sentinel
-// errors callers check with errors.Is (ErrNotFound, ErrAlreadyExists,
-// ErrConflict, ErrLimitExceeded).
+// attachments, SAML providers, registered database clusters and the records
+// of the credentials issued for them, replay records, work leases) and the
+// sentinel errors callers check with errors.Is (ErrNotFound,
+// ErrAlreadyExists, ErrConflict, ErrLimitExceeded).
 //
 // The interface follows dex's storage design: small per-entity interfaces
 // composed into Store, Create/Get/List/Delete methods, and compare-and-swap
@@ -28,12 +29,18 @@
 //     still referred to can be deleted (ErrConflict, AWS's DeleteConflict):
 //     the store never leaves an orphan, and every operation that writes
 //     several rows is one transaction.
+//   - Cluster identifiers, login role names and database user names are
+//     case-sensitive (PostgreSQL's and Redshift's rules): matched exactly,
+//     sorted byte-wise. Background work on credentials is claimed through
+//     the store (ClaimDueCredentials), so replicas never process one record
+//     at the same time.
 //   - Documents (policies, trust policies, SAML metadata) are stored
 //     verbatim, byte for byte; their size and syntax are the caller's to
 //     check.
 //
 // What this package and its backends must never do: log, print or put into
-// an error message a record's secret material (AccessKey.SealedSecret is
-// sealed, but it is still never logged), or build SQL by string
+// an error message a record's secret material (AccessKey.SealedSecret and
+// Cluster.SealedAdminPassword are sealed, but still never logged; issued
+// credentials' passwords never reach the store), or build SQL by string
 // concatenation of values (all values are bind parameters).
 package store

@@ -504,6 +504,8 @@ type Store interface {
 	RoleStore
 	PolicyStore
 	SAMLProviderStore
+	ClusterStore
+	CredentialStore
 	ReplayStore
 	ClaimStore
 	// Ping checks that the backend is reachable.

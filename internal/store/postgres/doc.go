@@ -8,7 +8,10 @@
 // schema_migrations. Read-modify-write updaters lock the row with SELECT …
 // FOR UPDATE; replay records and work leases are single atomic INSERT … ON
 // CONFLICT DO UPDATE … WHERE … RETURNING statements, so no update is lost and
-// exactly one replica wins a race. Deletes lock the row FOR UPDATE before
+// exactly one replica wins a race. The reaper's work is claimed with one
+// UPDATE of the due credentials that a materialized CTE locked FOR UPDATE
+// SKIP LOCKED, so concurrent claimers never get the same row within its
+// lease and never wait for each other. Deletes lock the row FOR UPDATE before
 // they look for what still refers to it; new references take FOR KEY SHARE
 // through their foreign keys, so the two serialize and a delete never leaves
 // an orphan (the foreign keys are the backstop). Tables live in the first

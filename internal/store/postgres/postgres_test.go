@@ -223,3 +223,112 @@ func BenchmarkStore(b *testing.B) {
 	defer s.Close()
 	storetest.Benchmark(b, s)
 }
+
+// A database made by the release with migrations 0001 and 0002 upgrades in
+// place: its IAM entities are kept and clusters and credentials work.
+func TestUpgradeFrom0002(t *testing.T) {
+	url := pgtest.New(t)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	steps := []string{`CREATE TABLE schema_migrations (
+		version    integer     NOT NULL PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`}
+	for _, f := range []string{"migrations/0001_init.sql", "migrations/0002_iam_entities.sql"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, string(b))
+	}
+	steps = append(steps,
+		`INSERT INTO schema_migrations (version) VALUES (1), (2)`,
+		`INSERT INTO users (name_key, name, path, id, created_at, tags, permissions_boundary) VALUES ('alice', 'Alice', '/', 'AIDAOLD', now(), '{}', 'arn:aws:iam::123456789012:policy/B')`,
+		`INSERT INTO groups (name_key, name, path, id, created_at) VALUES ('devs', 'Devs', '/', 'AGPAOLD', now())`,
+		`INSERT INTO group_members (group_key, user_key) VALUES ('devs', 'alice')`,
+	)
+	for _, q := range steps {
+		if _, err := conn.Exec(t.Context(), q); err != nil {
+			t.Fatalf("set up a 0002 database: %v", err)
+		}
+	}
+
+	s, err := postgres.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := conn.Query(t.Context(), `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(entries) || got[len(got)-1] != int32(len(entries)) {
+		t.Errorf("schema_migrations versions = %v, want 1..%d", got, len(entries))
+	}
+	u, err := s.GetUser(t.Context(), "alice")
+	if err != nil || u.Name != "Alice" || u.PermissionsBoundary != "arn:aws:iam::123456789012:policy/B" {
+		t.Errorf("upgraded user = %+v, %v", u, err)
+	}
+	if gs, err := s.ListGroupsForUser(t.Context(), "alice"); err != nil || len(gs) != 1 || gs[0].Name != "Devs" {
+		t.Errorf("upgraded membership = %+v, %v", gs, err)
+	}
+	if err := s.CreateCluster(t.Context(), store.Cluster{Identifier: "dev", Engine: "postgres", Source: "config"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCredential(t.Context(), store.IssuedCredential{ID: "c1", Cluster: "dev", LoginRole: "IAM:alice:1", DbUser: "alice", State: store.CredentialIssuing}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteCluster(t.Context(), "dev"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("DeleteCluster with a live credential after the upgrade: %v, want ErrConflict", err)
+	}
+}
+
+// The schema refuses credentials without a cluster, unknown states,
+// malformed group lists and a second record of one login role, whatever
+// writes to it.
+func TestSchemaRefusesBadCredentials(t *testing.T) {
+	url := pgtest.New(t)
+	s, err := postgres.Open(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	if err := s.CreateCluster(ctx, store.Cluster{Identifier: "dev", Engine: "postgres", Source: "config"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCredential(ctx, store.IssuedCredential{ID: "c1", Cluster: "dev", LoginRole: "IAM:a:1", DbUser: "a", State: store.CredentialActive}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const cols = `(id, cluster, login_role, db_user, groups, principal, request_id, created_at, expires_at, state, next_attempt_at)`
+	for name, q := range map[string]string{
+		"a credential of a missing cluster":   `INSERT INTO issued_credentials ` + cols + ` VALUES ('x', 'ghost', 'r', 'a', '[]', '', '', now(), now(), 'active', now())`,
+		"a credential with an unknown state":  `INSERT INTO issued_credentials ` + cols + ` VALUES ('x', 'dev', 'r', 'a', '[]', '', '', now(), now(), 'expired', now())`,
+		"groups that are not a JSON array":    `INSERT INTO issued_credentials ` + cols + ` VALUES ('x', 'dev', 'r', 'a', '{"a":1}', '', '', now(), now(), 'active', now())`,
+		"a login role taken on the cluster":   `INSERT INTO issued_credentials ` + cols + ` VALUES ('x', 'dev', 'IAM:a:1', 'a', '[]', '', '', now(), now(), 'active', now())`,
+		"deleting a cluster with credentials": `DELETE FROM clusters WHERE identifier = 'dev'`,
+	} {
+		if _, err := conn.Exec(ctx, q); err == nil {
+			t.Errorf("the schema accepted %s", name)
+		}
+	}
+	if _, err := s.GetCredential(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused row exists: %v", err)
+	}
+}

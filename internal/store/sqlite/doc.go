@@ -6,8 +6,9 @@
 // synchronous=NORMAL, and created with mode 0600 (it holds sealed secrets).
 // All writes go through one connection whose transactions start with BEGIN
 // IMMEDIATE, so writers never fail with SQLITE_BUSY on a lock upgrade and
-// read-modify-write updaters are serialized; reads use a small pool of
-// read-only connections. The schema is created and upgraded by the numbered
+// read-modify-write updaters are serialized (so is the single UPDATE …
+// RETURNING that claims the reaper's due credentials); reads use a small
+// pool of read-only connections. The schema is created and upgraded by the numbered
 // migrations embedded from migrations/*.sql, each in its own transaction,
 // recorded in schema_migrations. Foreign keys enforce every relation; the
 // one between a managed policy and its default version is checked at commit

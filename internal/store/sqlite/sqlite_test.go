@@ -319,3 +319,88 @@ func BenchmarkStore(b *testing.B) {
 	defer s.Close()
 	storetest.Benchmark(b, s)
 }
+
+// A database made by the release with migrations 0001 and 0002 upgrades in
+// place: its IAM entities are kept and clusters and credentials work.
+func TestUpgradeFrom0002(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dbiam.db")
+	db := rawDB(t, path)
+	steps := []string{`CREATE TABLE schema_migrations (
+		version    INTEGER NOT NULL PRIMARY KEY,
+		applied_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+	) STRICT`}
+	for _, f := range []string{"migrations/0001_init.sql", "migrations/0002_iam_entities.sql"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, string(b))
+	}
+	steps = append(steps,
+		`INSERT INTO schema_migrations (version) VALUES (1), (2)`,
+		`INSERT INTO users (name_key, name, path, id, created_at, tags, permissions_boundary) VALUES ('alice', 'Alice', '/', 'AIDAOLD', 1700000000000000, '{}', 'arn:aws:iam::123456789012:policy/B')`,
+		`INSERT INTO groups (name_key, name, path, id, created_at) VALUES ('devs', 'Devs', '/', 'AGPAOLD', 1700000000000000)`,
+		`INSERT INTO group_members (group_key, user_key) VALUES ('devs', 'alice')`,
+	)
+	for _, q := range steps {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("set up a 0002 database: %v", err)
+		}
+	}
+	db.Close()
+
+	s := open(t, path)
+	defer s.Close()
+	if got, want := migrationVersions(t, path), migrationFiles(t); !slices.Equal(got, want) {
+		t.Errorf("schema_migrations versions = %v, want %v", got, want)
+	}
+	u, err := s.GetUser(t.Context(), "alice")
+	if err != nil || u.Name != "Alice" || u.PermissionsBoundary != "arn:aws:iam::123456789012:policy/B" {
+		t.Errorf("upgraded user = %+v, %v", u, err)
+	}
+	if gs, err := s.ListGroupsForUser(t.Context(), "alice"); err != nil || len(gs) != 1 || gs[0].Name != "Devs" {
+		t.Errorf("upgraded membership = %+v, %v", gs, err)
+	}
+	if err := s.CreateCluster(t.Context(), store.Cluster{Identifier: "dev", Engine: "postgres", Source: "config"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCredential(t.Context(), store.IssuedCredential{ID: "c1", Cluster: "dev", LoginRole: "IAM:alice:1", DbUser: "alice", State: store.CredentialIssuing}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteCluster(t.Context(), "dev"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("DeleteCluster with a live credential after the upgrade: %v, want ErrConflict", err)
+	}
+}
+
+// The schema refuses credentials without a cluster, unknown states,
+// malformed group lists and a second record of one login role, whatever
+// writes to it.
+func TestSchemaRefusesBadCredentials(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dbiam.db")
+	s := open(t, path)
+	defer s.Close()
+	ctx := t.Context()
+	if err := s.CreateCluster(ctx, store.Cluster{Identifier: "dev", Engine: "postgres", Source: "config"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCredential(ctx, store.IssuedCredential{ID: "c1", Cluster: "dev", LoginRole: "IAM:a:1", DbUser: "a", State: store.CredentialActive}); err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path)
+	const cols = `(id, cluster, login_role, db_user, groups, principal, request_id, created_at, expires_at, state, next_attempt_at)`
+	for name, q := range map[string]string{
+		"a credential of a missing cluster":   `INSERT INTO issued_credentials ` + cols + ` VALUES ('x', 'ghost', 'r', 'a', '[]', '', '', 0, 0, 'active', 0)`,
+		"a credential with an unknown state":  `INSERT INTO issued_credentials ` + cols + ` VALUES ('x', 'dev', 'r', 'a', '[]', '', '', 0, 0, 'expired', 0)`,
+		"groups that are not a JSON array":    `INSERT INTO issued_credentials ` + cols + ` VALUES ('x', 'dev', 'r', 'a', '{"a":1}', '', '', 0, 0, 'active', 0)`,
+		"groups that are not JSON":            `INSERT INTO issued_credentials ` + cols + ` VALUES ('x', 'dev', 'r', 'a', 'readers', '', '', 0, 0, 'active', 0)`,
+		"a login role taken on the cluster":   `INSERT INTO issued_credentials ` + cols + ` VALUES ('x', 'dev', 'IAM:a:1', 'a', '[]', '', '', 0, 0, 'active', 0)`,
+		"deleting a cluster with credentials": `DELETE FROM clusters WHERE identifier = 'dev'`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err == nil {
+			t.Errorf("the schema accepted %s", name)
+		}
+	}
+	if _, err := s.GetCredential(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a refused row exists: %v", err)
+	}
+}

@@ -5,7 +5,9 @@
 // and the IAM entities: groups and memberships, roles, inline and managed
 // policies, versions, attachments, effective policies, SAML providers, delete
 // conflicts, renames that carry relations, races between a delete and a new
-// reference).
+// reference; registered clusters and issued credentials: exact identifiers,
+// deletes refused while credentials are not dropped, the reaper's due list,
+// claims raced by concurrent workers, the groups still needed, purges).
 // Every backend's tests call Run; a behaviour not checked here is not part
 // of the contract.
 //

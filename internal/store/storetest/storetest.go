@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TimePrecision", testTimePrecision},
 	}
 	tests = append(tests, iamTests()...)
+	tests = append(tests, clusterTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
