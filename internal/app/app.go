@@ -19,7 +19,10 @@ import (
 	"github.com/dbiam/dbiam/internal/audit"
 	"github.com/dbiam/dbiam/internal/awsproto/dispatch"
 	"github.com/dbiam/dbiam/internal/awsproto/sigv4"
+	"github.com/dbiam/dbiam/internal/clustercreds"
 	"github.com/dbiam/dbiam/internal/config"
+	"github.com/dbiam/dbiam/internal/engine"
+	pgengine "github.com/dbiam/dbiam/internal/engine/postgres"
 	"github.com/dbiam/dbiam/internal/iam"
 	"github.com/dbiam/dbiam/internal/identity"
 	"github.com/dbiam/dbiam/internal/keyring"
@@ -58,6 +61,8 @@ type Server struct {
 	done     chan error
 	root     rootCredentials
 	tls      bool
+	engines  *clustercreds.Engines
+	redshift *clustercreds.Service
 }
 
 type rootCredentials struct {
@@ -118,13 +123,6 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*Server, error
 	}
 	logger.Info("dbiam serving", "addr", srv.listener.Addr().String(), "tls", srv.tls,
 		"store", cfg.Store.Type, "region", cfg.Region, "account_id", cfg.AccountID, "keyring_primary", kr.PrimaryID())
-	if len(cfg.Clusters) > 0 {
-		// The cluster registry arrives with GetClusterCredentials; say so
-		// rather than silently ignoring the section.
-		logger.Warn("the clusters section is validated but not served yet: this version has no GetClusterCredentials", "clusters", len(cfg.Clusters))
-	}
-	// Hook for --dev: registering a throwaway local PostgreSQL cluster as
-	// "dev" belongs here once clusters are served.
 	if opts.Dev {
 		srv.printDevBanner(opts.Stdout)
 	}
@@ -169,7 +167,15 @@ func (s *Server) start(ctx context.Context, opts Options, kr *keyring.Keyring) e
 	if err := s.applyBootstrap(ctx, iamSvc, opts); err != nil {
 		return err
 	}
-	services := []*dispatch.Service{stsSvc.Descriptor(), iamSvc.Descriptor()}
+	s.engines = clustercreds.NewEngines(openPostgresEngine, kr)
+	redshiftSvc, err := clustercreds.New(clustercreds.Config{Store: s.store, Engines: s.engines, Keyring: kr, Authorizer: authz,
+		AccountID: s.cfg.AccountID, Now: opts.Now, Rand: opts.Rand, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	redshiftSvc.SyncConfigClusters(ctx, s.cfg.Clusters)
+	s.redshift = redshiftSvc
+	services := []*dispatch.Service{stsSvc.Descriptor(), iamSvc.Descriptor(), redshiftSvc.Descriptor()}
 	served := make(map[string]bool, len(services))
 	for _, svc := range services {
 		served[svc.Name] = true
@@ -295,6 +301,9 @@ func (s *Server) URL() string {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.log.Info("dbiam shutting down")
 	err := s.http.Shutdown(ctx)
+	if s.engines != nil {
+		_ = s.engines.Close()
+	}
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close store: %w", cerr)
 	}
@@ -469,4 +478,12 @@ Then try:
   aws sts get-caller-identity
 
 `, s.URL(), s.cfg.DataDir, filepath.Join(s.cfg.DataDir, devRootFile), s.root.AccessKeyID, s.root.SecretAccessKey.Reveal(), s.cfg.Region)
+}
+
+// openPostgresEngine opens the PostgreSQL engine of a registered cluster.
+func openPostgresEngine(_ context.Context, c store.Cluster, adminPassword secret.String) (engine.Engine, error) {
+	if c.Engine != "" && c.Engine != config.EnginePostgres {
+		return nil, fmt.Errorf("cluster %s: engine %q is not supported", c.Identifier, c.Engine)
+	}
+	return pgengine.New(pgengine.Config{URL: c.AdminURL, Password: adminPassword})
 }

@@ -1,0 +1,113 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dbiam/dbiam/internal/engine"
+	"github.com/dbiam/dbiam/internal/engine/enginetest"
+	"github.com/dbiam/dbiam/internal/testutil/pgtest"
+)
+
+// benchClients is the number of concurrent clients, as in architecture
+// decision 8's measurement (4 clients on 2 cores).
+const benchClients = 4
+
+// BenchmarkIssue measures Issue (catalog checks, log suppression, the DDL,
+// one transaction) with 4 concurrent clients, for SCRAM verifiers of 1 and
+// 4096 iterations.
+func BenchmarkIssue(b *testing.B) {
+	for _, iter := range []int{1, 4096} {
+		b.Run(fmt.Sprintf("iterations=%d", iter), func(b *testing.B) {
+			benchIssue(b, iter, func(e *Engine, req engine.IssueRequest) error {
+				_, err := e.Issue(context.Background(), req)
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkDirectDDL measures the same CREATE ROLE transaction sent
+// straight to the database (Engine.DirectDDL: no catalog reads, no retries,
+// one round trip): the ceiling for BenchmarkIssue.
+func BenchmarkDirectDDL(b *testing.B) {
+	for _, iter := range []int{1, 4096} {
+		b.Run(fmt.Sprintf("iterations=%d", iter), func(b *testing.B) {
+			benchIssue(b, iter, func(e *Engine, req engine.IssueRequest) error {
+				return e.DirectDDL(context.Background(), req)
+			})
+		})
+	}
+}
+
+func benchIssue(b *testing.B, iterations int, issue func(*Engine, engine.IssueRequest) error) {
+	u := pgtest.New(b)
+	e, err := New(Config{URL: u, SCRAMIterations: iterations, MaxConns: benchClients})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	user := "bench_" + randomHex(4)
+	first := engine.IssueRequest{
+		LoginName: "IAM:" + user + ":first", DbUser: user, AutoCreate: true,
+		Password: enginetest.NewPassword(), ValidUntil: time.Now().Add(time.Hour),
+	}
+	if _, err := e.Issue(context.Background(), first); err != nil { // creates the user and the marker
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { dropLogins(b, u, "IAM:"+user+":%", user) })
+	password := enginetest.NewPassword()
+	validUntil := time.Now().Add(time.Hour)
+	var seq atomic.Int64
+	b.SetParallelism((benchClients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := engine.IssueRequest{
+				LoginName:  fmt.Sprintf("IAM:%s:%d", user, seq.Add(1)),
+				DbUser:     user,
+				Password:   password,
+				ValidUntil: validUntil,
+				Comment:    "arn:aws:iam::123456789012:user/" + user,
+			}
+			if err := issue(e, req); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
+	dropLogins(b, u, "IAM:"+user+":%", "")
+}
+
+// dropLogins drops the benchmark's logins (and user) server-side.
+func dropLogins(b *testing.B, u, like, user string) {
+	b.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `
+		DO $$DECLARE r record; n int := 0; BEGIN
+			FOR r IN SELECT rolname FROM pg_roles WHERE rolname LIKE `+quoteLiteral(like)+` LOOP
+				EXECUTE format('DROP ROLE %I', r.rolname);
+				n := n + 1;
+				IF n % 200 = 0 THEN COMMIT; END IF;
+			END LOOP;
+		END$$`); err != nil {
+		b.Fatal(err)
+	}
+	if user != "" && !strings.ContainsAny(user, `"'\`) {
+		_, _ = conn.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{user}.Sanitize())
+	}
+}

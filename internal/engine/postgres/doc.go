@@ -1,0 +1,115 @@
+// Package postgres is the PostgreSQL engine: it implements engine.Engine on
+// pgx with one bounded connection pool (pgxpool) per cluster, following
+// architecture decision 8. Tested on PostgreSQL 15 (Debian bookworm's
+// version); Verify reports older servers as unsupported.
+//
+// # What Issue writes (one transaction)
+//
+//	CREATE ROLE <login> LOGIN NOINHERIT PASSWORD '<SCRAM verifier>' VALID UNTIL '<UTC instant>'
+//	GRANT <dbuser> TO <login>              -- the login may act as dbuser
+//	GRANT <login> TO dbiam_managed         -- the marker: see below
+//	ALTER ROLE <login> SET role = '<dbuser>'
+//	COMMENT ON ROLE <login> IS '<attribution>'
+//	GRANT CONNECT ON DATABASE <db> TO <login>   -- see "CONNECT" below
+//
+// preceded when needed by CREATE ROLE <dbuser> NOLOGIN (AutoCreate), the
+// creation of the marker roles, and the group grants. A session opened with
+// the login has session_user = the login (attribution) and current_user =
+// dbuser (privileges, ownership, row-level security); RESET ROLE lands on
+// dbuser again. Because the login is NOINHERIT it holds no privilege of its
+// own except CONNECT, and objects its sessions create belong to dbuser.
+//
+// # Marker: recognising managed roles from the catalog alone
+//
+// The marker role (Config.MarkerRole, default "dbiam_managed", created
+// NOLOGIN NOINHERIT on first use) is made a member OF every login
+// (GRANT <login> TO dbiam_managed), not the other way round, so that a login
+// cannot SET ROLE to the marker, and the marker, which has no members and
+// cannot log in, gives nobody anything. Managed logins are exactly the roles
+// the marker holds. Issue refuses to run if a marker role can log in or has
+// members (anyone who could become the marker could become every login).
+//
+// # Groups: wrapper roles, so only dbiam's memberships are ever revoked
+//
+// dbiam never grants a group directly. For group g it uses a wrapper role
+// "<marker>:<g>" (hashed when longer than 63 bytes), NOLOGIN, member of g and
+// held by the group marker "<marker>_groups", and grants the wrapper to
+// dbuser. dbuser (INHERIT, as roles are by default) gets g's privileges and
+// may SET ROLE g through the wrapper. RevokeGroups revokes the wrapper from
+// dbuser, which cannot touch a membership in g that an administrator granted,
+// before or after. The grants are read back from the catalog (ListManaged):
+// members of roles held by the group marker. Groups must be NOLOGIN,
+// non-superuser roles that dbiam does not manage.
+//
+// # CONNECT
+//
+// With DbName, the login is granted CONNECT on that database. Without it,
+// the login is granted CONNECT on every database that accepts connections,
+// is not a template, and where PUBLIC lacks CONNECT (where PUBLIC holds it
+// the login already gets in through PUBLIC; granting it there would only
+// make every issuance rewrite that database's ACL). DbName restricts the
+// login only where CONNECT is revoked from PUBLIC; Verify reports where it is
+// not. Grants of CONNECT rewrite the database's pg_database row, which
+// concurrent transactions cannot do at once ("tuple concurrently updated"),
+// so Issue and Revoke take a transaction-level advisory lock per database
+// (key 0x64626961_00000000 | database oid) just before, in oid order.
+//
+// # Passwords and logs
+//
+// The caller's password is turned into a SCRAM-SHA-256 verifier in Go
+// (engine.SCRAMVerifier) with Config.SCRAMIterations iterations, default 1.
+// dbiam's passwords are random 256-bit secrets: the iteration count only
+// slows guessing of guessable passwords, while PostgreSQL repeats the full
+// count on every CREATE ROLE … PASSWORD (its "empty password" check) and
+// every client repeats it on every login; measured on 2 cores, the issue
+// transaction runs ~6-7× faster with 1 iteration than with 4096. Issue
+// refuses passwords shorter than engine.MinPasswordLength.
+//
+// CREATE ROLE … PASSWORD takes no bind parameter, so the verifier is
+// embedded as a literal after a strict regexp check, and the statement is
+// sent alone over the extended protocol (unnamed statement, never cached).
+// Before it, inside the transaction, Issue sets log_statement = none,
+// log_min_error_statement = panic, log_min_duration_statement = -1 (and the
+// sampling, debug_print_* , pg_stat_statements.track_utility and pgaudit.log
+// settings when present) with set_config(…, true), and restores them right
+// after, so the rest of the transaction is logged as the DBA configured.
+// That needs superuser or GRANT SET ON PARAMETER (PostgreSQL 15); without it
+// the verifier can reach the server log when statement logging is on: a
+// documented residual risk, reported by Verify (CanSuppressLogs). The
+// plaintext password never reaches the server in any case. Errors are
+// scrubbed of the verifier and password before they are returned.
+//
+// # Revoke
+//
+// ALTER ROLE <login> NOLOGIN VALID UNTIL '-infinity' is committed first, so
+// a failure later leaves a login nobody can use. Live sessions
+// (pg_stat_activity.usesysid) make Revoke return Busy, or with Terminate are
+// ended with pg_terminate_backend(pid, Config.TerminateTimeout). Then, in
+// one transaction, the login's privileges on databases are revoked and the
+// role is dropped (memberships, its SET role setting and its comment go with
+// it). Only if DROP ROLE still reports dependent objects (possible after
+// SET ROLE NONE in a database where PUBLIC may create, or grants made to the
+// login by others) does Revoke look them up in pg_shdepend and, in each
+// database that has some, run REASSIGN OWNED BY <login> TO <dbuser> and
+// DROP OWNED BY <login>, then drop the role. Objects are therefore kept, now
+// owned by dbuser. Revoke refuses roles the marker does not hold.
+//
+// # PostgreSQL 15 specifics
+//
+// The admin role needs SUPERUSER or CREATEROLE. In PostgreSQL 15 a
+// CREATEROLE role may create, alter, drop and grant any non-superuser role,
+// which is what Issue and Revoke need; ending sessions needs
+// pg_signal_backend; granting CONNECT needs ownership or CONNECT WITH GRANT
+// OPTION on each database; REASSIGN/DROP OWNED (the rare fallback) needs
+// the privileges of the login and of dbuser. PostgreSQL 16 changed
+// CREATEROLE: a non-superuser may then grant only roles on which it holds
+// ADMIN OPTION (it gets that on the roles it creates), so existing db users
+// and groups must be granted to the admin WITH ADMIN OPTION there.
+//
+// This package must never: log, format or return a password or verifier;
+// build SQL from raw input (identifiers go through pgx.Identifier.Sanitize
+// after engine.ValidateRoleName, literals through quoteLiteral or a strict
+// regexp); use the simple protocol with client-side interpolation
+// (QueryExecModeSimpleProtocol is overridden); drop or alter a role the
+// marker does not hold; revoke a group membership it did not grant.
+package postgres

@@ -1,0 +1,433 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dbiam/dbiam/internal/engine"
+)
+
+// suppressSQL switches off, for the rest of the transaction, every setting
+// that could write the next statement to the server log or a statistics
+// view, where the admin may change it (superuser or GRANT SET ON
+// PARAMETER, PostgreSQL 15) and the setting exists. It returns the names
+// changed with their previous values, for restoreSQL.
+const suppressSQL = `
+SELECT coalesce(array_agg(name), '{}'), coalesce(array_agg(old), '{}')
+FROM (
+	SELECT name, old, set_config(name, value, true)
+	FROM (
+		SELECT name, value, current_setting(name) AS old
+		FROM (VALUES
+			('log_statement', 'none'),
+			('log_min_error_statement', 'panic'),
+			('log_min_duration_statement', '-1'),
+			('log_min_duration_sample', '-1'),
+			('log_transaction_sample_rate', '0'),
+			('debug_print_parse', 'off'),
+			('debug_print_rewritten', 'off'),
+			('debug_print_plan', 'off'),
+			('pg_stat_statements.track_utility', 'off'),
+			('pgaudit.log', 'none')
+		) AS v(name, value)
+		WHERE CASE WHEN current_setting(name, true) IS NULL THEN false
+		           ELSE has_parameter_privilege(name, 'SET') END
+		OFFSET 0
+	) AS allowed
+) AS changed`
+
+// restoreSQL puts one setting back after the statement with the verifier.
+const restoreSQL = `SELECT set_config($1, $2, true)`
+
+// rolesSQL inspects the login name, the db user and the marker roles.
+// Membership tests name both columns of pg_auth_members' (roleid, member)
+// index: a db user may have thousands of logins as members.
+const rolesSQL = `
+SELECT
+	l.oid IS NOT NULL,
+	u.oid IS NOT NULL,
+	coalesce(u.rolsuper, false),
+	coalesce(u.oid = m.oid OR u.oid = gm.oid
+		OR EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = u.oid AND a.member = m.oid)
+		OR EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = u.oid AND a.member = gm.oid), false),
+	m.oid IS NOT NULL,
+	gm.oid IS NOT NULL,
+	NOT coalesce(m.rolcanlogin OR m.rolsuper, false)
+		AND NOT coalesce(gm.rolcanlogin OR gm.rolsuper, false)
+		AND NOT EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = m.oid OR a.roleid = gm.oid)
+FROM (SELECT) AS one
+LEFT JOIN pg_roles l ON l.rolname = $1
+LEFT JOIN pg_roles m ON m.rolname = $2
+LEFT JOIN pg_roles gm ON gm.rolname = $3
+LEFT JOIN pg_roles u ON u.rolname = $4`
+
+// groupsSQL inspects each requested group and its wrapper role.
+const groupsSQL = `
+SELECT
+	g.name,
+	r.oid IS NOT NULL,
+	coalesce(r.rolsuper OR r.rolcanlogin, false),
+	coalesce(r.oid = m.oid OR r.oid = gm.oid
+		OR EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = r.oid AND a.member = m.oid)
+		OR EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = r.oid AND a.member = gm.oid), false),
+	w.oid IS NOT NULL,
+	EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = w.oid AND a.member = gm.oid),
+	EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = r.oid AND a.member = w.oid),
+	EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = w.oid AND a.member = u.oid)
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS g(name, wrapper, i)
+LEFT JOIN pg_roles m ON m.rolname = $3
+LEFT JOIN pg_roles gm ON gm.rolname = $4
+LEFT JOIN pg_roles u ON u.rolname = $5
+LEFT JOIN pg_roles r ON r.rolname = g.name
+LEFT JOIN pg_roles w ON w.rolname = g.wrapper
+ORDER BY g.i`
+
+// databasesSQL lists the databases the login needs CONNECT on: the named
+// one, or (name empty) every connectable non-template database where PUBLIC
+// lacks CONNECT.
+const databasesSQL = `
+SELECT d.oid, d.datname, d.datallowconn AND NOT d.datistemplate,
+	has_database_privilege('public', d.oid, 'CONNECT'),
+	has_database_privilege(d.oid, 'CONNECT WITH GRANT OPTION')
+FROM pg_database d
+WHERE CASE WHEN $1 = '' THEN d.datallowconn AND NOT d.datistemplate
+                             AND NOT has_database_privilege('public', d.oid, 'CONNECT')
+           ELSE d.datname = $1 END
+ORDER BY d.oid`
+
+type setting struct{ name, old string }
+
+type groupState struct {
+	name, wrapper                 string
+	exists, notGroup, managed     bool
+	wrapperExists, wrapperHeld    bool
+	wrapperInGroup, userInWrapper bool
+}
+
+type dbState struct {
+	oid                     uint32
+	name                    string
+	connectable, publicConn bool
+	canGrant                bool
+}
+
+// plan is what one attempt of Issue found in the catalog.
+type plan struct {
+	suppressed                  []setting
+	loginExists                 bool
+	userExists, userSuper       bool
+	userManaged                 bool
+	markerExists, gmarkerExists bool
+	markersSafe                 bool
+	groups                      []groupState
+	dbs                         []dbState
+}
+
+// Issue implements engine.Engine.
+func (e *Engine) Issue(ctx context.Context, req engine.IssueRequest) (engine.IssueResponse, error) {
+	if err := req.Validate(e.now()); err != nil {
+		return engine.IssueResponse{}, fmt.Errorf("issue login: %w", err)
+	}
+	groups := dedupe(req.Groups)
+	validUntil := req.ValidUntil.UTC().Truncate(time.Microsecond)
+	until := validUntil.Format("2006-01-02 15:04:05.000000-07:00")
+	if !timestampRE.MatchString(until) {
+		return engine.IssueResponse{}, fmt.Errorf("issue login: %w: valid until %s is out of range", engine.ErrInvalidRequest, until)
+	}
+	salt := make([]byte, engine.SCRAMSaltLength)
+	if _, err := io.ReadFull(e.rand, salt); err != nil {
+		return engine.IssueResponse{}, fmt.Errorf("issue login: read salt: %w", err)
+	}
+	verifier := engine.SCRAMVerifier(req.Password.Reveal(), salt, e.iterations)
+	if !engine.IsSCRAMVerifier(verifier) {
+		return engine.IssueResponse{}, errors.New("issue login: internal error: malformed SCRAM verifier")
+	}
+	wrappers := make([]string, len(groups))
+	for i, g := range groups {
+		wrappers[i] = wrapperName(e.marker, g)
+	}
+
+	var resp engine.IssueResponse
+	err := e.retry(ctx, "issue", func() error {
+		var err error
+		resp, err = e.issueOnce(ctx, req, groups, wrappers, verifier, until)
+		return err
+	})
+	if err != nil {
+		return engine.IssueResponse{}, scrub(err, verifier, req.Password.Reveal())
+	}
+	resp.ValidUntil = validUntil
+	return resp, nil
+}
+
+func (e *Engine) issueOnce(ctx context.Context, req engine.IssueRequest, groups, wrappers []string, verifier, until string) (resp engine.IssueResponse, err error) {
+	conn, err := e.pool.Acquire(ctx)
+	if err != nil {
+		return resp, fmt.Errorf("issue login: connect: %w", err)
+	}
+	defer conn.Release()
+	defer func() {
+		if err != nil {
+			rollback(conn)
+		}
+	}()
+
+	p, err := e.inspect(ctx, conn, req, groups, wrappers)
+	if err != nil {
+		return resp, fmt.Errorf("issue login: inspect catalog: %w", err)
+	}
+	if err := e.check(req, p); err != nil {
+		return resp, fmt.Errorf("issue login: %w", err)
+	}
+
+	resp = engine.IssueResponse{LoginName: req.LoginName, DbUser: req.DbUser, CreatedUser: !p.userExists, LogsSuppressed: len(p.suppressed) > 0}
+	login, user := ident(req.LoginName), ident(req.DbUser)
+
+	// The statement with the verifier comes first, while logging is off.
+	stmts := []stmt{plain("CREATE ROLE " + login + " LOGIN NOINHERIT PASSWORD " + quoteLiteral(verifier) + " VALID UNTIL " + quoteLiteral(until))}
+	for _, s := range p.suppressed {
+		stmts = append(stmts, stmt{sql: restoreSQL, params: []string{s.name, s.old}})
+	}
+	if !p.markerExists {
+		stmts = append(stmts, e.markerDDL(e.marker, "holds every temporary login role dbiam manages")...)
+	}
+	if !p.userExists {
+		stmts = append(stmts, plain("CREATE ROLE "+user+" NOLOGIN"))
+	}
+	stmts = append(stmts,
+		plain("GRANT "+user+" TO "+login),
+		plain("GRANT "+login+" TO "+ident(e.marker)),
+		plain("ALTER ROLE "+login+" SET role = "+quoteLiteral(req.DbUser)),
+	)
+	if req.Comment != "" {
+		stmts = append(stmts, plain("COMMENT ON ROLE "+login+" IS "+quoteLiteral(req.Comment)))
+	}
+	if len(groups) > 0 && !p.gmarkerExists {
+		stmts = append(stmts, e.markerDDL(e.groupMarker, "holds the group wrapper roles through which dbiam grants groups")...)
+	}
+	for _, g := range p.groups {
+		w := ident(g.wrapper)
+		if !g.wrapperExists {
+			stmts = append(stmts, plain("CREATE ROLE "+w+" NOLOGIN"),
+				plain("COMMENT ON ROLE "+w+" IS "+quoteLiteral("dbiam: membership in "+g.name+" granted by dbiam")))
+		}
+		if !g.wrapperHeld {
+			stmts = append(stmts, plain("GRANT "+w+" TO "+ident(e.groupMarker)))
+		}
+		if !g.wrapperInGroup {
+			stmts = append(stmts, plain("GRANT "+ident(g.name)+" TO "+w))
+		}
+		if !g.userInWrapper {
+			stmts = append(stmts, plain("GRANT "+w+" TO "+user))
+			resp.GrantedGroups = append(resp.GrantedGroups, g.name)
+		}
+	}
+	var grants []dbState
+	for _, d := range p.dbs {
+		if d.canGrant {
+			grants = append(grants, d)
+		}
+	}
+	// ACL rewrites last, under per-database locks taken in oid order, to
+	// keep the locked part of the transaction short.
+	for _, d := range grants {
+		stmts = append(stmts, plain(fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", lockKey(d.oid))))
+	}
+	for _, d := range grants {
+		stmts = append(stmts, plain("GRANT CONNECT ON DATABASE "+ident(d.name)+" TO "+login))
+		resp.ConnectGranted = append(resp.ConnectGranted, d.name)
+	}
+	stmts = append(stmts, plain("COMMIT"))
+
+	if err := execAll(ctx, conn.Conn(), stmts); err != nil {
+		return resp, fmt.Errorf("issue login %q: %w", req.LoginName, err)
+	}
+	return resp, nil
+}
+
+// markerDDL creates a marker role: it cannot log in, inherits nothing, and
+// nobody is made a member of it.
+func (e *Engine) markerDDL(name, what string) []stmt {
+	return []stmt{
+		plain("CREATE ROLE " + ident(name) + " NOLOGIN NOINHERIT"),
+		plain("COMMENT ON ROLE " + ident(name) + " IS " + quoteLiteral("dbiam marker role: "+what+"; never grant it to anyone")),
+	}
+}
+
+// inspect opens the transaction, switches statement logging off and reads
+// the catalog, all in one round trip.
+func (e *Engine) inspect(ctx context.Context, conn *pgxpool.Conn, req engine.IssueRequest, groups, wrappers []string) (*plan, error) {
+	p := &plan{}
+	b := &pgx.Batch{}
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+	if !e.keepLogging {
+		b.Queue(suppressSQL).QueryRow(func(row pgx.Row) error {
+			var names, olds []string
+			if err := row.Scan(&names, &olds); err != nil {
+				return err
+			}
+			for i := range names {
+				p.suppressed = append(p.suppressed, setting{names[i], olds[i]})
+			}
+			return nil
+		})
+	}
+	b.Queue(rolesSQL, req.LoginName, e.marker, e.groupMarker, req.DbUser).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&p.loginExists, &p.userExists, &p.userSuper, &p.userManaged, &p.markerExists, &p.gmarkerExists, &p.markersSafe)
+	})
+	if len(groups) > 0 {
+		b.Queue(groupsSQL, groups, wrappers, e.marker, e.groupMarker, req.DbUser).Query(func(rows pgx.Rows) error {
+			var err error
+			p.groups, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (groupState, error) {
+				var g groupState
+				err := row.Scan(&g.name, &g.exists, &g.notGroup, &g.managed, &g.wrapperExists, &g.wrapperHeld, &g.wrapperInGroup, &g.userInWrapper)
+				return g, err
+			})
+			return err
+		})
+	}
+	b.Queue(databasesSQL, req.DbName).Query(func(rows pgx.Rows) error {
+		var err error
+		p.dbs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (dbState, error) {
+			var d dbState
+			err := row.Scan(&d.oid, &d.name, &d.connectable, &d.publicConn, &d.canGrant)
+			return d, err
+		})
+		return err
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	for i := range p.groups {
+		p.groups[i].wrapper = wrappers[i]
+	}
+	return p, nil
+}
+
+// check turns what inspect found into the request's errors; nothing has
+// been written yet.
+func (e *Engine) check(req engine.IssueRequest, p *plan) error {
+	if p.loginExists {
+		return fmt.Errorf("%w: %q", engine.ErrLoginExists, req.LoginName)
+	}
+	if !p.markersSafe {
+		return fmt.Errorf("%w: marker role %q or %q can log in, is a superuser or has members; fix it before issuing logins", engine.ErrPermission, e.marker, e.groupMarker)
+	}
+	switch {
+	case !p.userExists && !req.AutoCreate:
+		return fmt.Errorf("%w: %q (AutoCreate is off)", engine.ErrNoSuchUser, req.DbUser)
+	case p.userManaged:
+		return fmt.Errorf("%w: %q is a role managed by dbiam", engine.ErrPrivilegedRole, req.DbUser)
+	case p.userSuper && !e.allowSuper:
+		return fmt.Errorf("%w: %q is a superuser", engine.ErrPrivilegedRole, req.DbUser)
+	}
+	for _, g := range p.groups {
+		switch {
+		case !g.exists:
+			return fmt.Errorf("%w: %q", engine.ErrNoSuchGroup, g.name)
+		case g.notGroup:
+			return fmt.Errorf("%w: %q can log in or is a superuser, so it is not a group", engine.ErrNoSuchGroup, g.name)
+		case g.managed:
+			return fmt.Errorf("%w: %q is a role managed by dbiam", engine.ErrNoSuchGroup, g.name)
+		case g.wrapperExists && !g.wrapperHeld:
+			return fmt.Errorf("%w: a role named %q, which dbiam needs for group %q, exists and is not dbiam's", engine.ErrPermission, g.wrapper, g.name)
+		}
+	}
+	if req.DbName != "" {
+		if len(p.dbs) == 0 || !p.dbs[0].connectable {
+			return fmt.Errorf("%w: %q (or it accepts no connections)", engine.ErrNoSuchDatabase, req.DbName)
+		}
+		if d := p.dbs[0]; !d.canGrant && !d.publicConn {
+			return fmt.Errorf("%w: cannot grant CONNECT on database %q (needs CONNECT WITH GRANT OPTION)", engine.ErrPermission, d.name)
+		}
+	}
+	return nil
+}
+
+// timestampRE is the only shape of VALID UNTIL literal Issue embeds.
+var timestampRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}\+00:00$`)
+
+// wrapperName is the wrapper role through which dbiam grants group: the
+// marker, a colon and the group name; when that exceeds 63 bytes, the group
+// name is shortened and a hash of it appended.
+func wrapperName(marker, group string) string {
+	name := marker + ":" + group
+	if len(name) <= engine.MaxNameLength {
+		return name
+	}
+	sum := sha256.Sum256([]byte(group))
+	suffix := "~" + hex.EncodeToString(sum[:5])
+	keep := engine.MaxNameLength - len(marker) - 1 - len(suffix)
+	g := group[:keep]
+	for !utf8.ValidString(g) {
+		g = g[:len(g)-1]
+	}
+	return marker + ":" + g + suffix
+}
+
+func dedupe(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// DirectDDL issues the statements Issue writes for a login, straight and
+// in one round trip: BEGIN, CREATE ROLE … PASSWORD … VALID UNTIL, the
+// membership, marker, SET role and comment statements, the CONNECT grant
+// when req.DbName is set, COMMIT. It reads no catalog, creates no db user,
+// marker or group, does not suppress logging and does not retry: it is the
+// ceiling that benchmarks compare Issue with, not an API. The db user and
+// the marker role (created by a first Issue) must exist.
+func (e *Engine) DirectDDL(ctx context.Context, req engine.IssueRequest) error {
+	if err := req.Validate(e.now()); err != nil {
+		return fmt.Errorf("direct DDL: %w", err)
+	}
+	salt := make([]byte, engine.SCRAMSaltLength)
+	if _, err := io.ReadFull(e.rand, salt); err != nil {
+		return fmt.Errorf("direct DDL: read salt: %w", err)
+	}
+	verifier := engine.SCRAMVerifier(req.Password.Reveal(), salt, e.iterations)
+	until := req.ValidUntil.UTC().Truncate(time.Microsecond).Format("2006-01-02 15:04:05.000000-07:00")
+	if !engine.IsSCRAMVerifier(verifier) || !timestampRE.MatchString(until) {
+		return fmt.Errorf("direct DDL: %w: verifier or expiry out of range", engine.ErrInvalidRequest)
+	}
+	login, user := ident(req.LoginName), ident(req.DbUser)
+	stmts := []stmt{
+		plain("BEGIN"),
+		plain("CREATE ROLE " + login + " LOGIN NOINHERIT PASSWORD " + quoteLiteral(verifier) + " VALID UNTIL " + quoteLiteral(until)),
+		plain("GRANT " + user + " TO " + login),
+		plain("GRANT " + login + " TO " + ident(e.marker)),
+		plain("ALTER ROLE " + login + " SET role = " + quoteLiteral(req.DbUser)),
+	}
+	if req.Comment != "" {
+		stmts = append(stmts, plain("COMMENT ON ROLE "+login+" IS "+quoteLiteral(req.Comment)))
+	}
+	if req.DbName != "" {
+		stmts = append(stmts,
+			plain("SELECT pg_advisory_xact_lock("+lockKeySQL+") FROM pg_database WHERE datname = "+quoteLiteral(req.DbName)),
+			plain("GRANT CONNECT ON DATABASE "+ident(req.DbName)+" TO "+login))
+	}
+	stmts = append(stmts, plain("COMMIT"))
+	if err := e.execPool(ctx, stmts...); err != nil {
+		return scrub(fmt.Errorf("direct DDL: %w", err), verifier, req.Password.Reveal())
+	}
+	return nil
+}
+
+// lockKeySQL computes lockKey(oid) in SQL for a row of pg_database.
+const lockKeySQL = "(x'64626961'::bigint << 32) | oid::bigint"
