@@ -21,6 +21,9 @@ func newRootCommand(getenv func(string) string) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand(getenv), newKeyringCommand(), newPolicyCommand(), newVersionCommand())
+	root.AddCommand(newIdPCommand())
+	root.AddCommand(newDemoCommand())
+	root.AddCommand(newBenchCommand(getenv))
 	return root
 }
 

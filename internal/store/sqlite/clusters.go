@@ -63,7 +63,7 @@ func (s *Store) CreateCluster(ctx context.Context, c store.Cluster) error {
 
 // GetCluster implements store.ClusterStore.
 func (s *Store) GetCluster(ctx context.Context, id string) (store.Cluster, error) {
-	c, err := scanCluster(s.r.QueryRowContext(ctx, `SELECT `+clusterColumns+` FROM clusters WHERE identifier = ?`, id))
+	c, err := scanCluster(s.queryRow(ctx, `SELECT `+clusterColumns+` FROM clusters WHERE identifier = ?`, id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.Cluster{}, fmt.Errorf("get cluster %q: %w", id, store.ErrNotFound)
@@ -77,7 +77,7 @@ func (s *Store) GetCluster(ctx context.Context, id string) (store.Cluster, error
 // of the last cluster of the previous page.
 func (s *Store) ListClusters(ctx context.Context, page store.Page) ([]store.Cluster, string, error) {
 	limit := page.Limit()
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT `+clusterColumns+` FROM clusters WHERE identifier > ? ORDER BY identifier LIMIT ?`,
 		page.Marker, limit+1)
 	if err != nil {
@@ -245,7 +245,7 @@ func (s *Store) CreateCredential(ctx context.Context, c store.IssuedCredential) 
 
 // GetCredential implements store.CredentialStore.
 func (s *Store) GetCredential(ctx context.Context, id string) (store.IssuedCredential, error) {
-	c, err := scanCredential(s.r.QueryRowContext(ctx, `SELECT `+credentialColumns+` FROM issued_credentials WHERE id = ?`, id))
+	c, err := scanCredential(s.queryRow(ctx, `SELECT `+credentialColumns+` FROM issued_credentials WHERE id = ?`, id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.IssuedCredential{}, fmt.Errorf("get credential %q: %w", id, store.ErrNotFound)
@@ -334,7 +334,7 @@ func (s *Store) ListCredentialsByCluster(ctx context.Context, cluster string, st
 
 // DueCredentials implements store.CredentialStore.
 func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([]store.IssuedCredential, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT `+credentialColumns+` FROM issued_credentials WHERE id IN (`+dueSQL+`) ORDER BY created_at, id`,
 		micros(now), sqlLimit(limit))
 	if err != nil {
@@ -386,7 +386,7 @@ func sortCredentials(cs []store.IssuedCredential) {
 
 // ActiveGroups implements store.CredentialStore.
 func (s *Store) ActiveGroups(ctx context.Context, cluster, dbUser string, now time.Time) ([]string, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT DISTINCT g.value FROM issued_credentials c, json_each(c.groups) g
 		 WHERE c.cluster = ? AND c.db_user = ? AND c.expires_at > ? AND c.state <> 'dropped'
 		 ORDER BY 1`, cluster, dbUser, micros(now))

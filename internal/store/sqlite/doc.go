@@ -8,7 +8,9 @@
 // IMMEDIATE, so writers never fail with SQLITE_BUSY on a lock upgrade and
 // read-modify-write updaters are serialized (so is the single UPDATE …
 // RETURNING that claims the reaper's due credentials); reads use a small
-// pool of read-only connections. The schema is created and upgraded by the numbered
+// pool of read-only connections, and those outside a transaction run
+// statements prepared once per SQL text and kept until Close (see
+// stmts.go), since preparing costs more than the reads themselves. The schema is created and upgraded by the numbered
 // migrations embedded from migrations/*.sql, each in its own transaction,
 // recorded in schema_migrations. Foreign keys enforce every relation; the
 // one between a managed policy and its default version is checked at commit

@@ -42,7 +42,7 @@ func (s *Store) CreateGroup(ctx context.Context, g store.Group) error {
 
 // GetGroup implements store.GroupStore.
 func (s *Store) GetGroup(ctx context.Context, name string) (store.Group, error) {
-	g, err := scanGroup(s.r.QueryRowContext(ctx,
+	g, err := scanGroup(s.queryRow(ctx,
 		`SELECT `+groupColumns+` FROM groups WHERE name_key = ?`, sqlbase.NameKey(name)))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -57,7 +57,7 @@ func (s *Store) GetGroup(ctx context.Context, name string) (store.Group, error) 
 // last group of the previous page.
 func (s *Store) ListGroups(ctx context.Context, page store.Page) ([]store.Group, string, error) {
 	limit := page.Limit()
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT `+groupColumns+` FROM groups WHERE name_key > ? ORDER BY name_key LIMIT ?`,
 		page.Marker, limit+1)
 	if err != nil {
@@ -174,7 +174,7 @@ func (s *Store) RemoveUserFromGroup(ctx context.Context, group, user string) err
 func (s *Store) ListGroupsForUser(ctx context.Context, user string) ([]store.Group, error) {
 	// The LEFT JOIN tells "no such user" (no row) from "no groups" (one row
 	// with NULL group columns) in one consistent read.
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT g.name, g.path, g.id, g.created_at
 		 FROM users u
 		 LEFT JOIN group_members m ON m.user_key = u.name_key
@@ -210,7 +210,7 @@ func (s *Store) ListGroupsForUser(ctx context.Context, user string) ([]store.Gro
 
 // ListGroupMembers implements store.GroupStore.
 func (s *Store) ListGroupMembers(ctx context.Context, group string) ([]store.User, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT u.name, u.path, u.id, u.created_at, u.tags, u.permissions_boundary
 		 FROM groups g
 		 LEFT JOIN group_members m ON m.group_key = g.name_key

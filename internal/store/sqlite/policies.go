@@ -14,7 +14,22 @@ import (
 // Inline policies.
 //
 // The SQL of the methods that take a principal kind splices in the owner's
-// table and column names from sqlbase.OwnerOf: constants, never values.
+// table and column names from sqlbase.OwnerOf: constants, never values. The
+// reads build it once for each kind (byKind), so that each runs one
+// prepared statement per kind.
+
+// getInlineSQL reads one inline policy of an owner.
+var getInlineSQL = byKind(func(o sqlbase.Owner) string {
+	return `SELECT o.name, p.name, p.document FROM inline_policies p JOIN ` + o.Table + ` o ON o.name_key = p.` + o.Column + `
+		 WHERE p.` + o.Column + ` = ? AND p.name_key = ?`
+})
+
+// listInlineSQL reads the inline policies of an owner: the LEFT JOIN tells
+// "no such owner" (no row) from "no policies" (one row of NULLs).
+var listInlineSQL = byKind(func(o sqlbase.Owner) string {
+	return `SELECT o.name, p.name, p.document FROM ` + o.Table + ` o LEFT JOIN inline_policies p ON p.` + o.Column + ` = o.name_key
+		 WHERE o.name_key = ? ORDER BY p.name_key`
+})
 
 // PutInlinePolicy implements store.PolicyStore.
 func (s *Store) PutInlinePolicy(ctx context.Context, p store.InlinePolicy) error {
@@ -42,10 +57,7 @@ func (s *Store) GetInlinePolicy(ctx context.Context, kind store.PrincipalKind, o
 		return store.InlinePolicy{}, fmt.Errorf("get inline policy %q: %w", name, err)
 	}
 	p := store.InlinePolicy{Kind: kind}
-	err = s.r.QueryRowContext(ctx,
-		`SELECT o.name, p.name, p.document FROM inline_policies p JOIN `+o.Table+` o ON o.name_key = p.`+o.Column+`
-		 WHERE p.`+o.Column+` = ? AND p.name_key = ?`,
-		sqlbase.NameKey(owner), sqlbase.NameKey(name)).Scan(&p.Owner, &p.Name, &p.Document)
+	err = s.queryRow(ctx, getInlineSQL[o.Kind], sqlbase.NameKey(owner), sqlbase.NameKey(name)).Scan(&p.Owner, &p.Name, &p.Document)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.InlinePolicy{}, fmt.Errorf("get inline policy %q of %s %q: %w", name, kind, owner, store.ErrNotFound)
@@ -61,9 +73,7 @@ func (s *Store) ListInlinePolicies(ctx context.Context, kind store.PrincipalKind
 	if err != nil {
 		return nil, fmt.Errorf("list inline policies: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx,
-		`SELECT o.name, p.name, p.document FROM `+o.Table+` o LEFT JOIN inline_policies p ON p.`+o.Column+` = o.name_key
-		 WHERE o.name_key = ? ORDER BY p.name_key`, sqlbase.NameKey(owner))
+	rows, err := s.query(ctx, listInlineSQL[o.Kind], sqlbase.NameKey(owner))
 	if err != nil {
 		return nil, fmt.Errorf("list inline policies of %s %q: %w", kind, owner, err)
 	}
@@ -193,7 +203,7 @@ func (s *Store) CreateManagedPolicy(ctx context.Context, p store.ManagedPolicy, 
 
 // GetManagedPolicy implements store.PolicyStore.
 func (s *Store) GetManagedPolicy(ctx context.Context, name string) (store.ManagedPolicy, error) {
-	p, err := scanPolicyRow(s.r.QueryRowContext(ctx,
+	p, err := scanPolicyRow(s.queryRow(ctx,
 		`SELECT `+policyColumns+` FROM managed_policies p WHERE p.name_key = ?`, sqlbase.NameKey(name)))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -208,7 +218,7 @@ func (s *Store) GetManagedPolicy(ctx context.Context, name string) (store.Manage
 // key of the last policy of the previous page.
 func (s *Store) ListManagedPolicies(ctx context.Context, page store.Page, onlyAttached bool) ([]store.ManagedPolicy, string, error) {
 	limit := page.Limit()
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT `+policyColumns+` FROM managed_policies p
 		 WHERE p.name_key > ? AND (NOT ? OR EXISTS (SELECT 1 FROM policy_attachments a WHERE a.policy_key = p.name_key))
 		 ORDER BY p.name_key LIMIT ?`,
@@ -318,7 +328,7 @@ func (s *Store) ListPolicyVersions(ctx context.Context, policyName string) ([]st
 // 0, in one statement: the LEFT JOIN tells "no such policy" (ErrNotFound)
 // from "no such version" (no versions).
 func (s *Store) policyVersions(ctx context.Context, policyName string, n int) ([]store.PolicyVersion, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT p.name, v.version, v.document, v.version = p.default_version, v.created_at
 		 FROM managed_policies p LEFT JOIN policy_versions v ON v.policy_key = p.name_key AND (?2 = 0 OR v.version = ?2)
 		 WHERE p.name_key = ?1 ORDER BY v.version`, sqlbase.NameKey(policyName), n)
@@ -496,19 +506,23 @@ func (s *Store) DetachPolicy(ctx context.Context, a store.Attachment) error {
 	return nil
 }
 
+// listAttachedSQL reads the managed policies attached to an owner. The
+// LEFT JOINs tell "no such owner" (no row) from "nothing attached" (one row
+// of NULLs) in one consistent read.
+var listAttachedSQL = byKind(func(o sqlbase.Owner) string {
+	return `SELECT ` + policyColumns + ` FROM ` + o.Table + ` o
+		 LEFT JOIN policy_attachments a ON a.` + o.Column + ` = o.name_key
+		 LEFT JOIN managed_policies p ON p.name_key = a.policy_key
+		 WHERE o.name_key = ? ORDER BY p.name_key`
+})
+
 // ListAttachedPolicies implements store.PolicyStore.
 func (s *Store) ListAttachedPolicies(ctx context.Context, kind store.PrincipalKind, owner string) ([]store.ManagedPolicy, error) {
 	o, err := sqlbase.OwnerOf(kind)
 	if err != nil {
 		return nil, fmt.Errorf("list attached policies: %w", err)
 	}
-	// The LEFT JOINs tell "no such owner" (no row) from "nothing attached"
-	// (one row of NULLs) in one consistent read.
-	rows, err := s.r.QueryContext(ctx,
-		`SELECT `+policyColumns+` FROM `+o.Table+` o
-		 LEFT JOIN policy_attachments a ON a.`+o.Column+` = o.name_key
-		 LEFT JOIN managed_policies p ON p.name_key = a.policy_key
-		 WHERE o.name_key = ? ORDER BY p.name_key`, sqlbase.NameKey(owner))
+	rows, err := s.query(ctx, listAttachedSQL[o.Kind], sqlbase.NameKey(owner))
 	if err != nil {
 		return nil, fmt.Errorf("list attached policies of %s %q: %w", kind, owner, err)
 	}
@@ -536,7 +550,7 @@ func (s *Store) ListAttachedPolicies(ctx context.Context, kind store.PrincipalKi
 
 // ListEntitiesForPolicy implements store.PolicyStore.
 func (s *Store) ListEntitiesForPolicy(ctx context.Context, policyName string) ([]store.Attachment, error) {
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT p.name, u.name, g.name, r.name
 		 FROM managed_policies p
 		 LEFT JOIN policy_attachments a ON a.policy_key = p.name_key
@@ -579,6 +593,9 @@ func (s *Store) ListEntitiesForPolicy(ctx context.Context, policyName string) ([
 	return as, nil
 }
 
+// effectiveSQL reads the effective policies of a principal.
+var effectiveSQL = byKind(func(o sqlbase.Owner) string { return sqlbase.EffectiveSQL(o, "?1") })
+
 // EffectivePolicies implements store.PolicyStore with one statement, so it
 // reads one snapshot.
 func (s *Store) EffectivePolicies(ctx context.Context, kind store.PrincipalKind, name string) ([]store.EffectivePolicy, error) {
@@ -586,7 +603,7 @@ func (s *Store) EffectivePolicies(ctx context.Context, kind store.PrincipalKind,
 	if err != nil {
 		return nil, fmt.Errorf("effective policies of %q: %w", name, err)
 	}
-	rows, err := s.r.QueryContext(ctx, sqlbase.EffectiveSQL(o, "?1"), sqlbase.NameKey(name))
+	rows, err := s.query(ctx, effectiveSQL[o.Kind], sqlbase.NameKey(name))
 	if err != nil {
 		return nil, fmt.Errorf("effective policies of %s %q: %w", kind, name, err)
 	}

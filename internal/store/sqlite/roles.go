@@ -55,7 +55,7 @@ func (s *Store) CreateRole(ctx context.Context, r store.Role) error {
 
 // GetRole implements store.RoleStore.
 func (s *Store) GetRole(ctx context.Context, name string) (store.Role, error) {
-	r, err := scanRole(s.r.QueryRowContext(ctx,
+	r, err := scanRole(s.queryRow(ctx,
 		`SELECT `+roleColumns+` FROM roles WHERE name_key = ?`, sqlbase.NameKey(name)))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -70,7 +70,7 @@ func (s *Store) GetRole(ctx context.Context, name string) (store.Role, error) {
 // last role of the previous page.
 func (s *Store) ListRoles(ctx context.Context, page store.Page) ([]store.Role, string, error) {
 	limit := page.Limit()
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT `+roleColumns+` FROM roles WHERE name_key > ? ORDER BY name_key LIMIT ?`,
 		page.Marker, limit+1)
 	if err != nil {

@@ -54,7 +54,7 @@ func (s *Store) CreateSAMLProvider(ctx context.Context, p store.SAMLProvider) er
 
 // GetSAMLProvider implements store.SAMLProviderStore.
 func (s *Store) GetSAMLProvider(ctx context.Context, name string) (store.SAMLProvider, error) {
-	p, err := scanSAML(s.r.QueryRowContext(ctx,
+	p, err := scanSAML(s.queryRow(ctx,
 		`SELECT `+samlColumns+` FROM saml_providers WHERE name_key = ?`, sqlbase.NameKey(name)))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -67,7 +67,7 @@ func (s *Store) GetSAMLProvider(ctx context.Context, name string) (store.SAMLPro
 
 // ListSAMLProviders implements store.SAMLProviderStore.
 func (s *Store) ListSAMLProviders(ctx context.Context) ([]store.SAMLProvider, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+samlColumns+` FROM saml_providers ORDER BY name_key`)
+	rows, err := s.query(ctx, `SELECT `+samlColumns+` FROM saml_providers ORDER BY name_key`)
 	if err != nil {
 		return nil, fmt.Errorf("list SAML providers: %w", err)
 	}

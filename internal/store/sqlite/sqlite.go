@@ -28,6 +28,8 @@ const readers = 4
 type Store struct {
 	w *sql.DB // the single writer connection; transactions are BEGIN IMMEDIATE
 	r *sql.DB // read-only connections
+
+	stmts stmtCache // the reads prepared on r, see query
 }
 
 var _ store.Store = (*Store)(nil)
@@ -74,6 +76,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
 	s := &Store{w: w, r: r}
+	s.stmts.db = r
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
@@ -169,7 +172,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.stmts.close(), s.r.Close(), s.w.Close())
 }
 
 // errCode returns the extended SQLite result code of err, or 0.
@@ -250,7 +253,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 
 // GetUser implements store.UserStore.
 func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx,
+	u, err := scanUser(s.queryRow(ctx,
 		`SELECT `+userColumns+` FROM users WHERE name_key = ?`, sqlbase.NameKey(name)))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -265,7 +268,7 @@ func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
 // last user of the previous page.
 func (s *Store) ListUsers(ctx context.Context, page store.Page) ([]store.User, string, error) {
 	limit := page.Limit()
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT `+userColumns+` FROM users WHERE name_key > ? ORDER BY name_key LIMIT ?`,
 		page.Marker, limit+1)
 	if err != nil {
@@ -423,7 +426,7 @@ func (s *Store) CreateAccessKey(ctx context.Context, k store.AccessKey) error {
 
 // GetAccessKey implements store.AccessKeyStore.
 func (s *Store) GetAccessKey(ctx context.Context, id string) (store.AccessKey, error) {
-	k, err := scanKey(s.r.QueryRowContext(ctx,
+	k, err := scanKey(s.queryRow(ctx,
 		`SELECT `+keyColumns+` FROM access_keys k JOIN users u ON u.name_key = k.user_key WHERE k.id = ?`, id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -438,7 +441,7 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (store.AccessKey, e
 func (s *Store) ListAccessKeys(ctx context.Context, userName string) ([]store.AccessKey, error) {
 	// The LEFT JOIN tells "no such user" (no row) from "no keys" (one row
 	// with NULL key columns) in one consistent read.
-	rows, err := s.r.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT u.name, k.id, k.sealed_secret, k.status, k.created_at, k.last_used_at
 		 FROM users u LEFT JOIN access_keys k ON k.user_key = u.name_key
 		 WHERE u.name_key = ? ORDER BY k.created_at, k.id`, sqlbase.NameKey(userName))
