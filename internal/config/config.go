@@ -77,9 +77,21 @@ type Config struct {
 	Clusters []Cluster `yaml:"clusters"`
 	// Bootstrap declares IAM entities applied idempotently at start.
 	Bootstrap Bootstrap `yaml:"bootstrap"`
+	// Reaper drops expired database logins.
+	Reaper Reaper `yaml:"reaper"`
 	// BaseDir is the directory of the configuration file; relative file
 	// names in bootstrap resolve against it. Set by Load.
 	BaseDir string `yaml:"-"`
+}
+
+// Reaper configures the background job that drops expired logins.
+type Reaper struct {
+	// Interval between passes (default 15s).
+	Interval Duration `yaml:"interval"`
+	// TerminateSessionsAtExpiry ends the sessions of expired logins (off by
+	// default, as in Redshift: sessions outlive their credential, and the
+	// login is dropped when they end).
+	TerminateSessionsAtExpiry bool `yaml:"terminate_sessions_at_expiry"`
 }
 
 // TLS names the server certificate and key (PEM files). Both or neither.

@@ -116,6 +116,9 @@ func (c Config) Validate() error {
 	c.validateStore(&ps)
 	c.validateRoot(&ps)
 	c.Bootstrap.validate(&ps)
+	if c.Reaper.Interval < 0 {
+		ps.add("reaper.interval", "must not be negative, got %s", c.Reaper.Interval)
+	}
 
 	ps.check("log.format", checkLogFormat(c.Log.Format))
 	ps.check("log.level", checkLogLevel(c.Log.Level))
