@@ -79,9 +79,24 @@ type Config struct {
 	Bootstrap Bootstrap `yaml:"bootstrap"`
 	// Reaper drops expired database logins.
 	Reaper Reaper `yaml:"reaper"`
+	// SAML tunes AssumeRoleWithSAML's validation of SAML responses.
+	SAML SAML `yaml:"saml"`
 	// BaseDir is the directory of the configuration file; relative file
 	// names in bootstrap resolve against it. Set by Load.
 	BaseDir string `yaml:"-"`
+}
+
+// SAML configures the validation of SAML responses. The defaults are
+// AWS's, so IdP applications already configured for AWS work unchanged.
+type SAML struct {
+	// Recipients are the accepted SubjectConfirmationData Recipient (ACS)
+	// URLs; empty means AWS's sign-in URLs. "{region}" matches any region.
+	Recipients []string `yaml:"recipients"`
+	// Audiences are the accepted Audience values; empty means
+	// urn:amazon:webservices.
+	Audiences []string `yaml:"audiences"`
+	// ClockSkew tolerated between dbiam and the IdP (default 2m).
+	ClockSkew Duration `yaml:"clock_skew"`
 }
 
 // Reaper configures the background job that drops expired logins.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Problem is one thing wrong with a configuration.
@@ -116,6 +117,14 @@ func (c Config) Validate() error {
 	c.validateStore(&ps)
 	c.validateRoot(&ps)
 	c.Bootstrap.validate(&ps)
+	if c.SAML.ClockSkew < 0 || c.SAML.ClockSkew > Duration(15*time.Minute) {
+		ps.add("saml.clock_skew", "must be between 0 and 15m, got %s", c.SAML.ClockSkew)
+	}
+	for i, r := range c.SAML.Recipients {
+		if !strings.HasPrefix(r, "https://") && !strings.HasPrefix(r, "http://127.0.0.1") && !strings.HasPrefix(r, "http://localhost") {
+			ps.add(fmt.Sprintf("saml.recipients[%d]", i), "must be an https:// URL (or a loopback http:// URL), got %q", r)
+		}
+	}
 	if c.Reaper.Interval < 0 {
 		ps.add("reaper.interval", "must not be negative, got %s", c.Reaper.Interval)
 	}
