@@ -24,6 +24,7 @@ func newRootCommand(getenv func(string) string) *cobra.Command {
 	root.AddCommand(newIdPCommand())
 	root.AddCommand(newDemoCommand())
 	root.AddCommand(newBenchCommand(getenv))
+	root.AddCommand(newCredsCommand(), newConnectCommand())
 	return root
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,6 +64,11 @@ type Server struct {
 	tls      bool
 	engines  *clustercreds.Engines
 	redshift *clustercreds.Service
+	dev      *devCluster // dev mode's local PostgreSQL, if it runs
+	devErr   error       // why dev mode runs without it
+
+	stopReaper func()
+	reaperDone chan struct{}
 }
 
 type rootCredentials struct {
@@ -117,8 +123,15 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*Server, error
 		return nil, err
 	}
 	srv := &Server{cfg: cfg, log: logger, store: st, root: root, done: make(chan error, 1)}
+	if opts.Dev {
+		srv.dev, srv.devErr = startDevCluster(ctx, cfg, opts.Rand)
+		if srv.devErr != nil {
+			logger.Warn("dev mode runs without the dev cluster", "reason", srv.devErr.Error())
+		}
+	}
 	if err := srv.start(ctx, opts, kr); err != nil {
 		_ = st.Close()
+		_ = srv.stopDevCluster()
 		return nil, err
 	}
 	logger.Info("dbiam serving", "addr", srv.listener.Addr().String(), "tls", srv.tls,
@@ -151,7 +164,8 @@ func withDefaults(o Options) Options {
 func (s *Server) start(ctx context.Context, opts Options, kr *keyring.Keyring) error {
 	authz := &iam.PolicyAuthorizer{Store: s.store, Cache: policy.NewCache(policyCacheEntries), Logger: s.log}
 	tokens := &sts.Tokens{Keyring: kr}
-	samlValidator, err := saml.NewValidator(saml.Config{Now: opts.Now, Replay: s.store})
+	samlValidator, err := saml.NewValidator(saml.Config{Now: opts.Now, Replay: s.store,
+		Recipients: s.cfg.SAML.Recipients, Audiences: s.cfg.SAML.Audiences, ClockSkew: s.cfg.SAML.ClockSkew.Duration()})
 	if err != nil {
 		return err
 	}
@@ -173,8 +187,16 @@ func (s *Server) start(ctx context.Context, opts Options, kr *keyring.Keyring) e
 	if err != nil {
 		return err
 	}
-	redshiftSvc.SyncConfigClusters(ctx, s.cfg.Clusters)
+	clusters := s.cfg.Clusters
+	if s.dev != nil {
+		// The dev cluster goes through the same path as the config's.
+		clusters = append(slices.Clone(clusters), s.dev.cluster)
+	}
+	redshiftSvc.SyncConfigClusters(ctx, clusters)
 	s.redshift = redshiftSvc
+	if err := s.startReaper(ctx, opts); err != nil {
+		return err
+	}
 	services := []*dispatch.Service{stsSvc.Descriptor(), iamSvc.Descriptor(), redshiftSvc.Descriptor()}
 	served := make(map[string]bool, len(services))
 	for _, svc := range services {
@@ -284,6 +306,15 @@ func (s *Server) applyBootstrap(ctx context.Context, svc *iam.Service, opts Opti
 	return nil
 }
 
+// waitReaper stops the reaper and waits for its pass to end.
+func (s *Server) waitReaper() {
+	if s.stopReaper != nil {
+		s.stopReaper()
+		<-s.reaperDone
+		s.stopReaper = nil
+	}
+}
+
 // Addr is the address the server listens on.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
 
@@ -301,19 +332,30 @@ func (s *Server) URL() string {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.log.Info("dbiam shutting down")
 	err := s.http.Shutdown(ctx)
+	s.waitReaper()
 	if s.engines != nil {
 		_ = s.engines.Close()
 	}
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close store: %w", cerr)
 	}
+	if derr := s.stopDevCluster(); derr != nil && err == nil {
+		err = derr
+	}
 	return err
 }
 
 func (s *Server) close() error {
 	err := s.http.Close()
+	s.waitReaper()
+	if s.engines != nil {
+		_ = s.engines.Close()
+	}
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
+	}
+	if derr := s.stopDevCluster(); derr != nil && err == nil {
+		err = derr
 	}
 	return err
 }
@@ -478,6 +520,7 @@ Then try:
   aws sts get-caller-identity
 
 `, s.URL(), s.cfg.DataDir, filepath.Join(s.cfg.DataDir, devRootFile), s.root.AccessKeyID, s.root.SecretAccessKey.Reveal(), s.cfg.Region)
+	s.printDevClusterBanner(w)
 }
 
 // openPostgresEngine opens the PostgreSQL engine of a registered cluster.

@@ -291,7 +291,7 @@ func TestPostgresStore(t *testing.T) {
 }
 
 func TestDevModeGeneratesAndKeepsCredentials(t *testing.T) {
-	dir := t.TempDir()
+	dir := devDataDir(t) // where the dev cluster, if PostgreSQL is installed, may live
 	cfg, err := config.Load("", func(k string) string {
 		return map[string]string{"DBIAM_LISTEN": "127.0.0.1:0", "DBIAM_DATA_DIR": filepath.Join(dir, "data")}[k]
 	})

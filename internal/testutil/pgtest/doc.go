@@ -21,7 +21,10 @@
 //     connections are trusted, TCP ones need the random superuser password
 //     (scram-sha-256); the URLs handed out use TCP with that password and
 //     sslmode=disable. When the test runs as root, initdb and postgres run as
-//     the OS user "postgres" (PostgreSQL refuses to run as root).
+//     the OS user "postgres" (PostgreSQL refuses to run as root). The
+//     server itself is run by internal/localpg, which the dev cluster of
+//     `dbiam serve --dev` uses too; pgtest adds the temporary directory,
+//     the settings for speed and the sweep of stale directories.
 //   - If neither is available the test is skipped, except when the
 //     environment has CI=true: then it fails, so CI never silently skips.
 //

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package pgtest
+package localpg
 
 import (
 	"os"
@@ -13,19 +13,21 @@ var sigFastShutdown os.Signal = os.Interrupt
 // runner runs the PostgreSQL programs as ourselves.
 type runner struct{}
 
-func runAs() (runner, string, error) {
+func runAs() (runner, error) {
 	if os.Geteuid() == 0 {
-		return runner{}, "PostgreSQL refuses to run as root, and pgtest switches user only on Linux", nil
+		return runner{}, &noOSUserError{"PostgreSQL refuses to run as root, and it is run as another user only on Linux"}
 	}
-	return runner{}, "", nil
+	return runner{}, nil
 }
 
 func (runner) command(name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }
 
 func (runner) own(string) error { return nil }
 
-// setParentDeathSignal is a no-op: only Linux has parent-death signals. Use
-// pgtest.Main so the server stops after the tests.
+func (runner) reachable(string) error { return nil }
+
+// setParentDeathSignal is a no-op: only Linux has parent-death signals.
+// Call Stop before exiting.
 func setParentDeathSignal(*exec.Cmd) {}
 
 func signalProcess(p *os.Process, sig os.Signal) error { return p.Signal(sig) }

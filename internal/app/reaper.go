@@ -1,0 +1,33 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dbiam/dbiam/internal/reaper"
+)
+
+// startReaper runs the reaper in the background until ctx ends. Every
+// replica runs one; they share the work through claims in the store.
+func (s *Server) startReaper(ctx context.Context, opts Options) error {
+	var id [8]byte
+	if _, err := opts.Rand.Read(id[:]); err != nil {
+		return fmt.Errorf("reaper owner id: %w", err)
+	}
+	r, err := reaper.New(reaper.Config{
+		Store: s.store, Engines: s.engines, Now: opts.Now, Logger: s.log.With("component", "reaper"),
+		Owner: fmt.Sprintf("%x", id), Interval: s.cfg.Reaper.Interval.Duration(),
+		TerminateSessionsAtExpiry: s.cfg.Reaper.TerminateSessionsAtExpiry,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopReaper = cancel
+	s.reaperDone = make(chan struct{})
+	go func() {
+		defer close(s.reaperDone)
+		_ = r.Run(ctx)
+	}()
+	return nil
+}
