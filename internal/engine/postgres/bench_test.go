@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,7 +20,7 @@ import (
 
 // benchClients is the number of concurrent clients, as in architecture
 // decision 8's measurement (4 clients on 2 cores).
-const benchClients = 4
+var benchClients = envInt("BENCH_CLIENTS", 4)
 
 // BenchmarkIssue measures Issue (catalog checks, log suppression, the DDL,
 // one transaction) with 4 concurrent clients, for SCRAM verifiers of 1 and
@@ -49,7 +51,7 @@ func BenchmarkDirectDDL(b *testing.B) {
 
 func benchIssue(b *testing.B, iterations int, issue func(*Engine, engine.IssueRequest) error) {
 	u := pgtest.New(b)
-	e, err := New(Config{URL: u, SCRAMIterations: iterations, MaxConns: benchClients})
+	e, err := New(Config{URL: u, SCRAMIterations: iterations, MaxConns: int32(benchClients)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -110,4 +112,11 @@ func dropLogins(b *testing.B, u, like, user string) {
 	if user != "" && !strings.ContainsAny(user, `"'\`) {
 		_, _ = conn.Exec(ctx, "DROP ROLE IF EXISTS "+pgx.Identifier{user}.Sanitize())
 	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }

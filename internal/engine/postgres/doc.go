@@ -47,7 +47,11 @@
 // the login is granted CONNECT on every database that accepts connections,
 // is not a template, and where PUBLIC lacks CONNECT (where PUBLIC holds it
 // the login already gets in through PUBLIC; granting it there would only
-// make every issuance rewrite that database's ACL). DbName restricts the
+// make every issuance rewrite that database's ACL). Config.Databases
+// narrows both cases to the managed databases. Databases on which the
+// admin may not grant CONNECT are skipped without DbName (Verify reports
+// them) and are an error (ErrPermission) as DbName, unless PUBLIC can
+// connect there anyway. DbName restricts the
 // login only where CONNECT is revoked from PUBLIC; Verify reports where it is
 // not. Grants of CONNECT rewrite the database's pg_database row, which
 // concurrent transactions cannot do at once ("tuple concurrently updated"),
@@ -92,7 +96,12 @@
 // login by others) does Revoke look them up in pg_shdepend and, in each
 // database that has some, run REASSIGN OWNED BY <login> TO <dbuser> and
 // DROP OWNED BY <login>, then drop the role. Objects are therefore kept, now
-// owned by dbuser. Revoke refuses roles the marker does not hold.
+// owned by dbuser. Both statements need the privileges of the login and of
+// dbuser: a non-superuser admin grants itself those memberships for the
+// length of that transaction only. Privileges that others granted to the
+// login can be removed only by their grantor or a superuser: with a
+// non-superuser admin such a Revoke fails and the login stays disabled.
+// Revoke refuses roles the marker does not hold.
 //
 // # PostgreSQL 15 specifics
 //
@@ -100,11 +109,34 @@
 // CREATEROLE role may create, alter, drop and grant any non-superuser role,
 // which is what Issue and Revoke need; ending sessions needs
 // pg_signal_backend; granting CONNECT needs ownership or CONNECT WITH GRANT
-// OPTION on each database; REASSIGN/DROP OWNED (the rare fallback) needs
-// the privileges of the login and of dbuser. PostgreSQL 16 changed
+// OPTION on each database (the owner can grant that). PostgreSQL 16 changed
 // CREATEROLE: a non-superuser may then grant only roles on which it holds
 // ADMIN OPTION (it gets that on the roles it creates), so existing db users
 // and groups must be granted to the admin WITH ADMIN OPTION there.
+//
+// The recommended admin role (what the conformance suite runs with):
+//
+//	CREATE ROLE dbiam LOGIN CREATEROLE PASSWORD '…';
+//	GRANT pg_signal_backend TO dbiam;
+//	GRANT SET ON PARAMETER log_statement, log_min_error_statement,
+//	      log_min_duration_statement TO dbiam;
+//	GRANT CONNECT ON DATABASE <each managed database> TO dbiam WITH GRANT OPTION;
+//
+// # Admin sessions
+//
+// The pool is bounded (Config.MaxConns, default 4). Its sessions set
+// application_name = dbiam and enable_seqscan = off: every catalog lookup of
+// the engine is an equality on a unique index, but the catalogs are skewed
+// (the marker and a db user may have thousands of members) and grow from a
+// handful of rows while a connection lives, so the planner would pick
+// sequential scans and keep them in cached plans, making each Issue cost
+// O(logins). Statements with values go through the extended protocol with
+// bind parameters; DDL, which takes none, is sent as unnamed statements in
+// one pipelined round trip (pgconn batch). An Issue is two round trips:
+// BEGIN, log suppression and the catalog reads; then the DDL and COMMIT.
+// Transient conflicts with concurrent issuances (40001, 40P01, 23505,
+// 42710, "tuple concurrently updated") are retried, Config.MaxAttempts
+// times.
 //
 // This package must never: log, format or return a password or verifier;
 // build SQL from raw input (identifiers go through pgx.Identifier.Sanitize

@@ -9,6 +9,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -18,41 +19,10 @@ import (
 	"github.com/dbiam/dbiam/internal/engine"
 )
 
-// suppressSQL switches off, for the rest of the transaction, every setting
-// that could write the next statement to the server log or a statistics
-// view, where the admin may change it (superuser or GRANT SET ON
-// PARAMETER, PostgreSQL 15) and the setting exists. It returns the names
-// changed with their previous values, for restoreSQL.
-const suppressSQL = `
-SELECT coalesce(array_agg(name), '{}'), coalesce(array_agg(old), '{}')
-FROM (
-	SELECT name, old, set_config(name, value, true)
-	FROM (
-		SELECT name, value, current_setting(name) AS old
-		FROM (VALUES
-			('log_statement', 'none'),
-			('log_min_error_statement', 'panic'),
-			('log_min_duration_statement', '-1'),
-			('log_min_duration_sample', '-1'),
-			('log_transaction_sample_rate', '0'),
-			('debug_print_parse', 'off'),
-			('debug_print_rewritten', 'off'),
-			('debug_print_plan', 'off'),
-			('pg_stat_statements.track_utility', 'off'),
-			('pgaudit.log', 'none')
-		) AS v(name, value)
-		WHERE CASE WHEN current_setting(name, true) IS NULL THEN false
-		           ELSE has_parameter_privilege(name, 'SET') END
-		OFFSET 0
-	) AS allowed
-) AS changed`
-
-// restoreSQL puts one setting back after the statement with the verifier.
-const restoreSQL = `SELECT set_config($1, $2, true)`
-
-// rolesSQL inspects the login name, the db user and the marker roles.
-// Membership tests name both columns of pg_auth_members' (roleid, member)
-// index: a db user may have thousands of logins as members.
+// rolesSQL inspects the login name, the db user and the marker roles, and
+// reads the current values of the quietSettings.
+// Every lookup is an equality on a unique index (no OR): a db user or the
+// marker may have thousands of members.
 const rolesSQL = `
 SELECT
 	l.oid IS NOT NULL,
@@ -65,7 +35,9 @@ SELECT
 	gm.oid IS NOT NULL,
 	NOT coalesce(m.rolcanlogin OR m.rolsuper, false)
 		AND NOT coalesce(gm.rolcanlogin OR gm.rolsuper, false)
-		AND NOT EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = m.oid OR a.roleid = gm.oid)
+		AND NOT EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = m.oid)
+		AND NOT EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = gm.oid),
+	` + currentSettingsSQL + `
 FROM (SELECT) AS one
 LEFT JOIN pg_roles l ON l.rolname = $1
 LEFT JOIN pg_roles m ON m.rolname = $2
@@ -95,18 +67,18 @@ ORDER BY g.i`
 
 // databasesSQL lists the databases the login needs CONNECT on: the named
 // one, or (name empty) every connectable non-template database where PUBLIC
-// lacks CONNECT.
+// lacks CONNECT; in both cases among the managed databases ($2) when that
+// list is not empty.
 const databasesSQL = `
-SELECT d.oid, d.datname, d.datallowconn AND NOT d.datistemplate,
+SELECT d.oid, d.datname::text, d.datallowconn AND NOT d.datistemplate,
 	has_database_privilege('public', d.oid, 'CONNECT'),
 	has_database_privilege(d.oid, 'CONNECT WITH GRANT OPTION')
 FROM pg_database d
 WHERE CASE WHEN $1 = '' THEN d.datallowconn AND NOT d.datistemplate
                              AND NOT has_database_privilege('public', d.oid, 'CONNECT')
            ELSE d.datname = $1 END
+	AND (cardinality($2::text[]) = 0 OR d.datname = ANY($2::text[]))
 ORDER BY d.oid`
-
-type setting struct{ name, old string }
 
 type groupState struct {
 	name, wrapper                 string
@@ -124,7 +96,8 @@ type dbState struct {
 
 // plan is what one attempt of Issue found in the catalog.
 type plan struct {
-	suppressed                  []setting
+	quiet                       []string  // settings to switch off (quietSettings names)
+	settings                    []*string // current values of quietSettings (nil: absent)
 	loginExists                 bool
 	userExists, userSuper       bool
 	userManaged                 bool
@@ -137,6 +110,9 @@ type plan struct {
 // Issue implements engine.Engine.
 func (e *Engine) Issue(ctx context.Context, req engine.IssueRequest) (engine.IssueResponse, error) {
 	if err := req.Validate(e.now()); err != nil {
+		return engine.IssueResponse{}, fmt.Errorf("issue login: %w", err)
+	}
+	if err := e.checkNames(req); err != nil {
 		return engine.IssueResponse{}, fmt.Errorf("issue login: %w", err)
 	}
 	groups := dedupe(req.Groups)
@@ -191,13 +167,19 @@ func (e *Engine) issueOnce(ctx context.Context, req engine.IssueRequest, groups,
 		return resp, fmt.Errorf("issue login: %w", err)
 	}
 
-	resp = engine.IssueResponse{LoginName: req.LoginName, DbUser: req.DbUser, CreatedUser: !p.userExists, LogsSuppressed: len(p.suppressed) > 0}
+	resp = engine.IssueResponse{LoginName: req.LoginName, DbUser: req.DbUser, CreatedUser: !p.userExists, LogsSuppressed: suppressesLogs(p.quiet)}
 	login, user := ident(req.LoginName), ident(req.DbUser)
 
-	// The statement with the verifier comes first, while logging is off.
-	stmts := []stmt{plain("CREATE ROLE " + login + " LOGIN NOINHERIT PASSWORD " + quoteLiteral(verifier) + " VALID UNTIL " + quoteLiteral(until))}
-	for _, s := range p.suppressed {
-		stmts = append(stmts, stmt{sql: restoreSQL, params: []string{s.name, s.old}})
+	// The statement with the verifier comes first, with logging off just
+	// for it.
+	off, restore := quietSQL(p.quiet, p.settings)
+	var stmts []stmt
+	for _, s := range off {
+		stmts = append(stmts, plain(s))
+	}
+	stmts = append(stmts, plain("CREATE ROLE "+login+" LOGIN NOINHERIT PASSWORD "+quoteLiteral(verifier)+" VALID UNTIL "+quoteLiteral(until)))
+	for _, r := range restore {
+		stmts = append(stmts, plain(r))
 	}
 	if !p.markerExists {
 		stmts = append(stmts, e.markerDDL(e.marker, "holds every temporary login role dbiam manages")...)
@@ -251,6 +233,12 @@ func (e *Engine) issueOnce(ctx context.Context, req engine.IssueRequest, groups,
 	stmts = append(stmts, plain("COMMIT"))
 
 	if err := execAll(ctx, conn.Conn(), stmts); err != nil {
+		if sqlState(err) == codeInsufficientPriv && len(off) > 0 {
+			// Perhaps a SET privilege was revoked since it was checked:
+			// check again on the next attempt.
+			e.forgetSettable()
+			err = &retryable{err}
+		}
 		return resp, fmt.Errorf("issue login %q: %w", req.LoginName, err)
 	}
 	return resp, nil
@@ -269,22 +257,16 @@ func (e *Engine) markerDDL(name, what string) []stmt {
 // the catalog, all in one round trip.
 func (e *Engine) inspect(ctx context.Context, conn *pgxpool.Conn, req engine.IssueRequest, groups, wrappers []string) (*plan, error) {
 	p := &plan{}
+	if !e.keepLogging {
+		var err error
+		if p.quiet, err = e.settable(ctx); err != nil {
+			return nil, fmt.Errorf("check logging privileges: %w", err)
+		}
+	}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
-	if !e.keepLogging {
-		b.Queue(suppressSQL).QueryRow(func(row pgx.Row) error {
-			var names, olds []string
-			if err := row.Scan(&names, &olds); err != nil {
-				return err
-			}
-			for i := range names {
-				p.suppressed = append(p.suppressed, setting{names[i], olds[i]})
-			}
-			return nil
-		})
-	}
 	b.Queue(rolesSQL, req.LoginName, e.marker, e.groupMarker, req.DbUser).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&p.loginExists, &p.userExists, &p.userSuper, &p.userManaged, &p.markerExists, &p.gmarkerExists, &p.markersSafe)
+		return row.Scan(&p.loginExists, &p.userExists, &p.userSuper, &p.userManaged, &p.markerExists, &p.gmarkerExists, &p.markersSafe, &p.settings)
 	})
 	if len(groups) > 0 {
 		b.Queue(groupsSQL, groups, wrappers, e.marker, e.groupMarker, req.DbUser).Query(func(rows pgx.Rows) error {
@@ -297,7 +279,7 @@ func (e *Engine) inspect(ctx context.Context, conn *pgxpool.Conn, req engine.Iss
 			return err
 		})
 	}
-	b.Queue(databasesSQL, req.DbName).Query(func(rows pgx.Rows) error {
+	b.Queue(databasesSQL, req.DbName, e.databases).Query(func(rows pgx.Rows) error {
 		var err error
 		p.dbs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (dbState, error) {
 			var d dbState
@@ -313,6 +295,28 @@ func (e *Engine) inspect(ctx context.Context, conn *pgxpool.Conn, req engine.Iss
 		p.groups[i].wrapper = wrappers[i]
 	}
 	return p, nil
+}
+
+// reserved reports whether name is one of the engine's own roles: a
+// marker or a group wrapper.
+func (e *Engine) reserved(name string) bool {
+	return name == e.marker || name == e.groupMarker || strings.HasPrefix(name, e.marker+":")
+}
+
+// checkNames refuses requests that name the engine's own roles.
+func (e *Engine) checkNames(req engine.IssueRequest) error {
+	if e.reserved(req.LoginName) {
+		return fmt.Errorf("login name: %w: %q is reserved for dbiam's marker roles", engine.ErrInvalidName, req.LoginName)
+	}
+	if e.reserved(req.DbUser) {
+		return fmt.Errorf("%w: %q is a role managed by dbiam", engine.ErrPrivilegedRole, req.DbUser)
+	}
+	for _, g := range req.Groups {
+		if e.reserved(g) {
+			return fmt.Errorf("%w: %q is a role managed by dbiam", engine.ErrNoSuchGroup, g)
+		}
+	}
+	return nil
 }
 
 // check turns what inspect found into the request's errors; nothing has
@@ -346,7 +350,7 @@ func (e *Engine) check(req engine.IssueRequest, p *plan) error {
 	}
 	if req.DbName != "" {
 		if len(p.dbs) == 0 || !p.dbs[0].connectable {
-			return fmt.Errorf("%w: %q (or it accepts no connections)", engine.ErrNoSuchDatabase, req.DbName)
+			return fmt.Errorf("%w: %q (or it accepts no connections, or is not a managed database)", engine.ErrNoSuchDatabase, req.DbName)
 		}
 		if d := p.dbs[0]; !d.canGrant && !d.publicConn {
 			return fmt.Errorf("%w: cannot grant CONNECT on database %q (needs CONNECT WITH GRANT OPTION)", engine.ErrPermission, d.name)

@@ -41,6 +41,10 @@ type Config struct {
 	// BeforeConnect runs before each new admin connection (for example to
 	// fetch a rotated password).
 	BeforeConnect func(context.Context, *pgx.ConnConfig) error
+	// Databases, when not empty, are the managed databases: DbName must
+	// be one of them, and a login without DbName gets CONNECT on these
+	// only (where PUBLIC lacks it). Empty: every database of the cluster.
+	Databases []string
 	// MaxConns bounds the pool (default 4).
 	MaxConns int32
 	// MarkerRole names the marker role that holds every managed login
@@ -82,6 +86,7 @@ type Engine struct {
 	beforeConnect func(context.Context, *pgx.ConnConfig) error
 	marker        string
 	groupMarker   string
+	databases     []string // managed databases; empty: all
 	iterations    int
 	allowSuper    bool
 	keepLogging   bool
@@ -90,6 +95,7 @@ type Engine struct {
 	rand          io.Reader
 	now           func() time.Time
 	log           *slog.Logger
+	quiet         quietCache
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -113,6 +119,13 @@ func New(cfg Config) (*Engine, error) {
 	if _, ok := pc.ConnConfig.RuntimeParams["application_name"]; !ok {
 		pc.ConnConfig.RuntimeParams["application_name"] = "dbiam"
 	}
+	// The engine's catalog lookups are all by unique key, but the
+	// catalogs are skewed (the marker and a db user can have thousands of
+	// members) and grow from a handful of rows while a connection lives:
+	// the planner would choose sequential scans, and keep them in cached
+	// plans, making every Issue O(logins). Index scans are always right
+	// for these queries.
+	pc.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
 	pc.ConnConfig.Tracer = nil
 	if cfg.BeforeConnect != nil {
 		pc.BeforeConnect = cfg.BeforeConnect
@@ -146,6 +159,13 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("postgres engine: marker role: %w: at most %d bytes and no colon", engine.ErrInvalidName, MaxMarkerRoleLength)
 	}
 	e.groupMarker = e.marker + "_groups"
+	e.databases = []string{}
+	for _, d := range cfg.Databases {
+		if err := engine.ValidateDatabaseName(d); err != nil {
+			return nil, fmt.Errorf("postgres engine: managed databases: %w", err)
+		}
+		e.databases = append(e.databases, d)
+	}
 	if e.iterations == 0 {
 		e.iterations = DefaultSCRAMIterations
 	}
@@ -214,9 +234,19 @@ const (
 	codeInsufficientPriv = "42501"
 )
 
+// retryable marks an error that a new attempt resolves.
+type retryable struct{ err error }
+
+func (r *retryable) Error() string { return r.err.Error() }
+func (r *retryable) Unwrap() error { return r.err }
+
 // transient reports whether err is a conflict with a concurrent transaction
-// that a new attempt resolves.
+// (or another condition) that a new attempt resolves.
 func transient(err error) bool {
+	var r *retryable
+	if errors.As(err, &r) {
+		return true
+	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return false
@@ -308,13 +338,7 @@ func rollback(conn *pgxpool.Conn) {
 func execAll(ctx context.Context, conn *pgx.Conn, stmts []stmt) error {
 	var b pgconn.Batch
 	for _, s := range stmts {
-		var params [][]byte
-		var oids []uint32
-		for _, p := range s.params {
-			params = append(params, []byte(p))
-			oids = append(oids, 25) // text
-		}
-		b.ExecParams(s.sql, params, oids, nil, nil)
+		b.ExecParams(s.sql, nil, nil, nil, nil)
 	}
 	_, err := conn.PgConn().ExecBatch(ctx, &b).ReadAll()
 	return err
@@ -335,10 +359,8 @@ func (e *Engine) execPool(ctx context.Context, stmts ...stmt) error {
 	return nil
 }
 
-// stmt is one statement for execAll, with optional text parameters.
-type stmt struct {
-	sql    string
-	params []string
-}
+// stmt is one statement for execAll. It takes no parameters: every value
+// in it was validated or quoted (ident, quoteLiteral) when it was built.
+type stmt struct{ sql string }
 
 func plain(sql string) stmt { return stmt{sql: sql} }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,25 +48,35 @@ func TestConformanceSuperuser(t *testing.T) {
 // parameters and CONNECT WITH GRANT OPTION on its database.
 func TestConformanceCreateRole(t *testing.T) {
 	enginetest.Run(t, func(t *testing.T) (engine.Engine, string) {
-		super := pgtest.Server(t)
-		name := "adm_" + randomHex(4)
-		password := randomHex(16)
-		superExec(t, super,
-			"CREATE ROLE "+name+" LOGIN CREATEROLE PASSWORD '"+password+"'",
-			"GRANT pg_signal_backend TO "+name,
-			"GRANT SET ON PARAMETER log_statement, log_min_error_statement, log_min_duration_statement TO "+name,
-		)
-		t.Cleanup(func() { superExec(t, super, "DROP OWNED BY "+name, "DROP ROLE "+name) }) // after the database is gone
-		dbURL := pgtest.New(t)
-		u, err := url.Parse(dbURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db := strings.TrimPrefix(u.Path, "/")
-		superExec(t, dbURL, "GRANT CONNECT ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO "+name+" WITH GRANT OPTION")
-		u.User = url.UserPassword(name, password)
-		return newEngine(t, Config{URL: u.String()}), dbURL
+		adminURL, dbURL := createRoleAdmin(t)
+		return newEngine(t, Config{URL: adminURL}), dbURL
 	})
+}
+
+// createRoleAdmin creates a fresh database and a non-superuser admin role
+// (CREATEROLE, pg_signal_backend, SET on the logging parameters, CONNECT
+// WITH GRANT OPTION on the database) and returns the admin's URL and the
+// superuser's URL of that database.
+func createRoleAdmin(t *testing.T) (adminURL, dbURL string) {
+	t.Helper()
+	super := pgtest.Server(t)
+	name := "adm_" + randomHex(4)
+	password := randomHex(16)
+	superExec(t, super,
+		"CREATE ROLE "+name+" LOGIN CREATEROLE PASSWORD '"+password+"'",
+		"GRANT pg_signal_backend TO "+name,
+		"GRANT SET ON PARAMETER log_statement, log_min_error_statement, log_min_duration_statement TO "+name,
+	)
+	t.Cleanup(func() { superExec(t, super, "DROP OWNED BY "+name, "DROP ROLE "+name) }) // after the database is gone
+	dbURL = pgtest.New(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	superExec(t, dbURL, "GRANT CONNECT ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO "+name+" WITH GRANT OPTION")
+	u.User = url.UserPassword(name, password)
+	return u.String(), dbURL
 }
 
 func superExec(t *testing.T, u string, stmts ...string) {
@@ -214,8 +225,7 @@ func TestLoggingRestoredAfterVerifier(t *testing.T) {
 	u := pgtest.New(t)
 	// Logging on for this engine's sessions only, through the URL.
 	e := newEngine(t, Config{URL: u + "&log_statement=all&log_min_error_statement=error"})
-	dataDir := queryText(t, u, "SELECT current_setting('data_directory')")
-	logPath := strings.TrimSuffix(dataDir, "/data") + "/postgres.log"
+	logPath := serverLogPath(t, u)
 	before, err := os.ReadFile(logPath)
 	if err != nil {
 		t.Skipf("cannot read the server log: %v", err)
@@ -234,14 +244,7 @@ func TestLoggingRestoredAfterVerifier(t *testing.T) {
 	t.Cleanup(func() {
 		_, _ = e.Revoke(context.Background(), engine.RevokeRequest{LoginName: req.LoginName, Terminate: true})
 	})
-	var log string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		after, _ := os.ReadFile(logPath)
-		log = string(after[len(before):])
-		if strings.Contains(log, req.Comment) {
-			break
-		}
-	}
+	log := waitForLog(t, logPath, len(before), req.Comment)
 	if !strings.Contains(log, "COMMENT ON ROLE") || !strings.Contains(log, req.Comment) {
 		t.Errorf("the statements after CREATE ROLE were not logged:\n%s", log)
 	}
@@ -264,37 +267,82 @@ func queryText(t *testing.T, u, sql string, args ...any) string {
 	return s
 }
 
-// Objects a login owns itself (after SET ROLE NONE) and privileges granted
-// to it do not block Revoke: they are reassigned to the db user.
+// Objects a login owns itself (after SET ROLE NONE in a schema where it may
+// create), in the admin database and in another one, do not block Revoke:
+// they are reassigned to the db user, by a superuser admin or a CREATEROLE
+// one. A superuser admin also removes privileges others granted to the
+// login (a CREATEROLE admin cannot: only the grantor or a superuser can).
 func TestRevokeReassignsOwnedObjects(t *testing.T) {
-	u := pgtest.New(t)
-	e := newEngine(t, Config{URL: u})
-	user := "owner_" + randomHex(4)
-	req := request(user)
-	req.AutoCreate = true
-	if _, err := e.Issue(t.Context(), req); err != nil {
-		t.Fatal(err)
+	for name, tc := range map[string]struct {
+		admin   func(t *testing.T) (string, string)
+		grantee string // who may create in the schema
+	}{
+		"superuser":  {func(t *testing.T) (string, string) { u := pgtest.New(t); return u, u }, "login"},
+		"createrole": {createRoleAdmin, "PUBLIC"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			adminURL, u := tc.admin(t)
+			other := "owned_" + randomHex(4)
+			superExec(t, u, "CREATE DATABASE "+other)
+			otherURL := withDatabase(t, u, other)
+			e := newEngine(t, Config{URL: adminURL})
+			user := "owner_" + randomHex(4)
+			req := request(user)
+			req.AutoCreate = true
+			if _, err := e.Issue(t.Context(), req); err != nil {
+				t.Fatal(err)
+			}
+			grantee := "PUBLIC"
+			if tc.grantee == "login" {
+				grantee = pgx.Identifier{req.LoginName}.Sanitize()
+			}
+			for _, db := range []string{u, otherURL} {
+				superExec(t, db, "CREATE SCHEMA open", "GRANT USAGE, CREATE ON SCHEMA open TO "+grantee)
+			}
+			t.Cleanup(func() {
+				superExec(t, u, "DROP DATABASE "+other+" WITH (FORCE)", "DROP SCHEMA open CASCADE", "DROP ROLE "+user)
+			})
+			for _, db := range []string{u, otherURL} {
+				conn, err := pgx.ConnectConfig(t.Context(), loginConfig(t, db, req.LoginName, req.Password))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range []string{"SET ROLE NONE", "CREATE TABLE open.mine (x int)"} {
+					if _, err := conn.Exec(t.Context(), s); err != nil {
+						t.Fatalf("%s: %v", s, err)
+					}
+				}
+				conn.Close(t.Context())
+			}
+			resp, err := e.Revoke(t.Context(), engine.RevokeRequest{LoginName: req.LoginName, Terminate: true})
+			if err != nil || !resp.Dropped {
+				t.Fatalf("Revoke = %+v, %v", resp, err)
+			}
+			for _, db := range []string{u, otherURL} {
+				if owner := queryText(t, db, "SELECT tableowner::text FROM pg_tables WHERE schemaname = 'open' AND tablename = 'mine'"); owner != user {
+					t.Errorf("table owner after Revoke = %q, want %q", owner, user)
+				}
+			}
+			// The admin did not keep the memberships it borrowed.
+			caps, err := e.Verify(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := queryText(t, u, "SELECT count(*)::text FROM pg_auth_members WHERE member = $1::regrole", caps.User); !caps.Superuser && got != "1" { // pg_signal_backend
+				t.Errorf("the admin holds %s memberships after Revoke, want 1", got)
+			}
+		})
 	}
-	login := pgx.Identifier{req.LoginName}.Sanitize()
-	superExec(t, u, "CREATE SCHEMA open", "GRANT USAGE, CREATE ON SCHEMA open TO "+login)
-	t.Cleanup(func() { superExec(t, u, "DROP SCHEMA open CASCADE", "DROP ROLE "+user) })
-	conn, err := pgx.ConnectConfig(t.Context(), loginConfig(t, u, req.LoginName, req.Password))
+}
+
+func withDatabase(t *testing.T, u, db string) string {
+	t.Helper()
+	p, err := url.Parse(u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"SET ROLE NONE", "CREATE TABLE open.mine (x int)"} {
-		if _, err := conn.Exec(t.Context(), s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	conn.Close(t.Context())
-	resp, err := e.Revoke(t.Context(), engine.RevokeRequest{LoginName: req.LoginName, Terminate: true})
-	if err != nil || !resp.Dropped {
-		t.Fatalf("Revoke = %+v, %v", resp, err)
-	}
-	if owner := queryText(t, u, "SELECT tableowner::text FROM pg_tables WHERE schemaname = 'open' AND tablename = 'mine'"); owner != user {
-		t.Errorf("table owner after Revoke = %q, want %q", owner, user)
-	}
+	p.Path = "/" + db
+	return p.String()
 }
 
 // A marker role someone can become would give access to every login:
@@ -385,5 +433,217 @@ func TestTransient(t *testing.T) {
 	}
 	if transient(&pgconn.PgError{Code: "XX000", Message: "cache lookup failed"}) || transient(errors.New("x")) {
 		t.Errorf("other errors are transient")
+	}
+}
+
+// Config.Databases limits DbName and the databases a login without DbName
+// can reach.
+func TestManagedDatabases(t *testing.T) {
+	u := pgtest.New(t)
+	db := queryText(t, u, "SELECT current_database()::text")
+	other := "unmanaged_" + randomHex(4)
+	superExec(t, u, "CREATE DATABASE "+other, "REVOKE CONNECT ON DATABASE "+other+" FROM PUBLIC",
+		"REVOKE CONNECT ON DATABASE "+pgx.Identifier{db}.Sanitize()+" FROM PUBLIC")
+	t.Cleanup(func() { superExec(t, u, "DROP DATABASE "+other+" WITH (FORCE)") })
+	e := newEngine(t, Config{URL: u, Databases: []string{db}})
+	user := "managed_" + randomHex(4)
+	req := request(user)
+	req.AutoCreate = true
+	req.DbName = other
+	if _, err := e.Issue(t.Context(), req); !errors.Is(err, engine.ErrNoSuchDatabase) {
+		t.Fatalf("Issue for an unmanaged database = %v, want ErrNoSuchDatabase", err)
+	}
+	req.DbName = ""
+	resp, err := e.Issue(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = e.Revoke(context.Background(), engine.RevokeRequest{LoginName: req.LoginName, Terminate: true})
+		superExec(t, u, "DROP ROLE "+user)
+	})
+	if len(resp.ConnectGranted) != 1 || resp.ConnectGranted[0] != db {
+		t.Errorf("ConnectGranted = %q, want [%q]", resp.ConnectGranted, db)
+	}
+	cfg := loginConfig(t, u, req.LoginName, req.Password)
+	cfg.Database = other
+	if _, err := pgx.ConnectConfig(t.Context(), cfg); err == nil {
+		t.Errorf("the login reached an unmanaged database")
+	}
+	if _, err := New(Config{URL: u, Databases: []string{"a\x00"}}); !errors.Is(err, engine.ErrInvalidName) {
+		t.Errorf("New with a bad managed database = %v", err)
+	}
+}
+
+// The log check of the conformance suite would catch a verifier: with
+// KeepStatementLogging the CREATE ROLE statement is logged (the residual
+// risk documented for admins that may not switch logging off), but never
+// the password.
+func TestVerifierLoggedWhenLoggingKept(t *testing.T) {
+	u := pgtest.New(t)
+	e := newEngine(t, Config{URL: u + "&log_statement=all", KeepStatementLogging: true})
+	logPath := serverLogPath(t, u)
+	before, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Skipf("cannot read the server log: %v", err)
+	}
+	req := request("kept_" + randomHex(4))
+	req.AutoCreate = true
+	resp, err := e.Issue(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = e.Revoke(context.Background(), engine.RevokeRequest{LoginName: req.LoginName, Terminate: true})
+		superExec(t, u, "DROP ROLE "+pgx.Identifier{req.DbUser}.Sanitize())
+	})
+	if resp.LogsSuppressed {
+		t.Errorf("LogsSuppressed = true with KeepStatementLogging")
+	}
+	log := waitForLog(t, logPath, len(before), "SCRAM-SHA-256$")
+	if !strings.Contains(log, "SCRAM-SHA-256$1:") {
+		t.Errorf("the verifier is not in the log: the conformance check would be blind")
+	}
+	if strings.Contains(log, req.Password.Reveal()) {
+		t.Errorf("the password is in the log")
+	}
+}
+
+func serverLogPath(t *testing.T, u string) string {
+	t.Helper()
+	dataDir := queryText(t, u, "SELECT current_setting('data_directory')")
+	return strings.TrimSuffix(dataDir, "/data") + "/postgres.log"
+}
+
+// waitForLog returns the log written after offset once it contains want
+// (or after a few seconds).
+func waitForLog(t *testing.T, path string, offset int, want string) string {
+	t.Helper()
+	var log string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log = string(b[min(offset, len(b)):])
+		if strings.Contains(log, want) {
+			break
+		}
+	}
+	return log
+}
+
+// An admin with CREATEROLE but without SET on the logging parameters can
+// issue; Verify and the response say that logs were not suppressed.
+func TestAdminWithoutLogPrivileges(t *testing.T) {
+	super := pgtest.Server(t)
+	name := "weak_" + randomHex(4)
+	password := randomHex(16)
+	superExec(t, super, "CREATE ROLE "+name+" LOGIN CREATEROLE PASSWORD '"+password+"'")
+	t.Cleanup(func() { superExec(t, super, "DROP OWNED BY "+name, "DROP ROLE "+name) })
+	dbURL := pgtest.New(t)
+	u, _ := url.Parse(dbURL)
+	u.User = url.UserPassword(name, password)
+	e := newEngine(t, Config{URL: u.String()})
+	caps, err := e.Verify(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if caps.Superuser || !caps.CreateRole || caps.CanTerminate || caps.CanSuppressLogs || !caps.CanIssue() {
+		t.Errorf("Verify = %+v", caps)
+	}
+	problems := strings.Join(caps.Problems(), "\n")
+	for _, want := range []string{"pg_signal_backend", "statement logging"} {
+		if !strings.Contains(problems, want) {
+			t.Errorf("Problems lacks %q:\n%s", want, problems)
+		}
+	}
+	req := request("weakuser_" + randomHex(4))
+	req.AutoCreate = true
+	resp, err := e.Issue(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		superExec(t, dbURL, "DROP ROLE "+pgx.Identifier{req.LoginName}.Sanitize(), "DROP ROLE "+req.DbUser)
+	})
+	if resp.LogsSuppressed {
+		t.Errorf("LogsSuppressed = true without the privilege")
+	}
+	conn, err := pgx.ConnectConfig(t.Context(), loginConfig(t, dbURL, req.LoginName, req.Password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without pg_signal_backend, Revoke with Terminate reports the
+	// missing privilege and leaves the login disabled.
+	_, err = e.Revoke(t.Context(), engine.RevokeRequest{LoginName: req.LoginName, Terminate: true})
+	if !errors.Is(err, engine.ErrPermission) {
+		t.Errorf("Revoke with Terminate without pg_signal_backend = %v, want ErrPermission", err)
+	}
+	conn.Close(t.Context())
+	if got := queryText(t, dbURL, "SELECT rolcanlogin::text FROM pg_roles WHERE rolname = $1", req.LoginName); got != "false" {
+		t.Errorf("login not disabled: rolcanlogin = %s", got)
+	}
+}
+
+func TestPoolIsBounded(t *testing.T) {
+	e := newEngine(t, Config{URL: "postgres://localhost/x"})
+	if got := e.pool.Config().MaxConns; got != DefaultMaxConns {
+		t.Errorf("MaxConns = %d", got)
+	}
+	e = newEngine(t, Config{URL: "postgres://localhost/x", MaxConns: 2})
+	if got := e.pool.Config().MaxConns; got != 2 {
+		t.Errorf("MaxConns = %d", got)
+	}
+}
+
+// The engine's own roles cannot be named in a request; this is checked
+// before any connection is made.
+func TestReservedNamesRefused(t *testing.T) {
+	e := newEngine(t, Config{URL: "postgres://127.0.0.1:1/x?connect_timeout=1"})
+	for name, tc := range map[string]struct {
+		mutate func(*engine.IssueRequest)
+		want   error
+	}{
+		"login is the marker":   {func(r *engine.IssueRequest) { r.LoginName = "dbiam_managed" }, engine.ErrInvalidName},
+		"login is a wrapper":    {func(r *engine.IssueRequest) { r.LoginName = "dbiam_managed:x" }, engine.ErrInvalidName},
+		"user is the marker":    {func(r *engine.IssueRequest) { r.DbUser = "dbiam_managed" }, engine.ErrPrivilegedRole},
+		"user is a wrapper":     {func(r *engine.IssueRequest) { r.DbUser = "dbiam_managed:readers" }, engine.ErrPrivilegedRole},
+		"group is group marker": {func(r *engine.IssueRequest) { r.Groups = []string{"dbiam_managed_groups"} }, engine.ErrNoSuchGroup},
+	} {
+		req := request("alice")
+		tc.mutate(&req)
+		if _, err := e.Issue(t.Context(), req); !errors.Is(err, tc.want) {
+			t.Errorf("%s: Issue = %v, want %v", name, err, tc.want)
+		}
+	}
+}
+
+func TestCurrentSettingsSQLMatchesQuietSettings(t *testing.T) {
+	var want []string
+	for _, s := range quietSettings {
+		want = append(want, "current_setting('"+s.name+"', true)")
+	}
+	if got := "ARRAY[" + strings.Join(want, ", ") + "]::text[]"; got != currentSettingsSQL {
+		t.Fatalf("currentSettingsSQL is out of step with quietSettings:\n%s\n%s", currentSettingsSQL, got)
+	}
+}
+
+func TestQuietSQL(t *testing.T) {
+	all := []string{"log_statement", "log_min_error_statement", "log_min_duration_statement", "log_min_duration_sample", "debug_print_plan", "pgaudit.log"}
+	s := func(v string) *string { return &v }
+	current := []*string{s("all"), s("error"), s("0"), s("-1"), s("0"), s("off"), s("off"), s("on"), nil, nil}
+	off, restore := quietSQL(all, current)
+	want := []string{
+		"SET LOCAL log_statement = 'none'",
+		"SET LOCAL log_min_error_statement = 'panic'",
+		"SET LOCAL log_min_duration_statement = '-1'",
+		"SET LOCAL debug_print_plan = 'off'", // on now; the sample setting is already quiet
+	}
+	if !slices.Equal(off, want) || len(restore) != len(want) || restore[0] != "SET LOCAL log_statement TO DEFAULT" {
+		t.Errorf("quietSQL = %q, %q", off, restore)
+	}
+	if off, _ := quietSQL(nil, current); len(off) != 0 {
+		t.Errorf("quietSQL without privileges = %q", off)
 	}
 }

@@ -197,12 +197,6 @@ func (e *Engine) dropOwned(ctx context.Context, name string, login *loginState) 
 	if err != nil {
 		return fmt.Errorf("find dependent objects: %w", err)
 	}
-	sql := []stmt{
-		plain("BEGIN"),
-		plain("REASSIGN OWNED BY " + ident(name) + " TO " + ident(login.dbUser)),
-		plain("DROP OWNED BY " + ident(name)),
-		plain("COMMIT"),
-	}
 	done := map[string]bool{}
 	for _, d := range dbs {
 		if done[d.name] {
@@ -216,7 +210,7 @@ func (e *Engine) dropOwned(ctx context.Context, name string, login *loginState) 
 					return err
 				}
 				defer conn.Release()
-				err = execAll(ctx, conn.Conn(), sql)
+				err = reassign(ctx, conn.Conn(), name, login.dbUser)
 				if err != nil {
 					rollback(conn)
 				}
@@ -237,12 +231,43 @@ func (e *Engine) dropOwned(ctx context.Context, name string, login *loginState) 
 				return err
 			}
 			defer conn.Close(context.WithoutCancel(ctx))
-			return execAll(ctx, conn, sql)
+			return reassign(ctx, conn, name, login.dbUser)
 		}); err != nil {
 			return fmt.Errorf("reassign objects in database %q: %w", d.name, err)
 		}
 	}
 	return nil
+}
+
+// reassign runs REASSIGN OWNED BY login TO dbUser and DROP OWNED BY login
+// in conn's database, in one transaction. Both need the privileges of the
+// roles involved: a non-superuser admin (CREATEROLE) grants itself the
+// memberships it lacks for the length of the transaction.
+func reassign(ctx context.Context, conn *pgx.Conn, login, dbUser string) error {
+	var super, hasLogin, hasUser bool
+	err := conn.QueryRow(ctx, `
+		SELECT r.rolsuper, pg_has_role(current_user, $1::name, 'USAGE'), pg_has_role(current_user, $2::name, 'USAGE')
+		FROM pg_roles r WHERE r.rolname = current_user`, login, dbUser).Scan(&super, &hasLogin, &hasUser)
+	if err != nil {
+		return err
+	}
+	stmts := []stmt{plain("BEGIN")}
+	var undo []stmt
+	for _, r := range []struct {
+		name string
+		has  bool
+	}{{login, hasLogin}, {dbUser, hasUser}} {
+		if !super && !r.has {
+			stmts = append(stmts, plain("GRANT "+ident(r.name)+" TO CURRENT_USER"))
+			undo = append(undo, plain("REVOKE "+ident(r.name)+" FROM CURRENT_USER"))
+		}
+	}
+	stmts = append(stmts,
+		plain("REASSIGN OWNED BY "+ident(login)+" TO "+ident(dbUser)),
+		plain("DROP OWNED BY "+ident(login)))
+	stmts = append(stmts, undo...)
+	stmts = append(stmts, plain("COMMIT"))
+	return execAll(ctx, conn, stmts)
 }
 
 // revokeGroupsSQL finds the wrappers (held by the group marker) of the given
