@@ -202,7 +202,12 @@ func (s *Service) issue(ctx context.Context, req *dispatch.Request, r issueReque
 	rec := store.IssuedCredential{
 		ID: id, Cluster: r.cluster.Identifier, LoginRole: login, DbUser: r.dbUser, DbName: r.dbName, Groups: r.groups,
 		AutoCreate: r.autoCreate, Principal: req.Principal.ARN, RequestID: req.ID, CreatedAt: now, ExpiresAt: expires,
-		State: StateIssuing, NextAttemptAt: expires,
+		// Written as active before the login exists: a crash between the
+		// two leaves an active record without a role, which the reaper
+		// closes at expiry (Revoke finds nothing to drop). One store write
+		// per credential keeps issuance bound by the database, not the
+		// store; a failed issue marks the record failed.
+		State: StateActive, NextAttemptAt: expires,
 	}
 	if err := s.store.CreateCredential(ctx, rec); err != nil {
 		return nil, fmt.Errorf("record credential: %w", err)
@@ -220,14 +225,6 @@ func (s *Service) issue(ctx context.Context, req *dispatch.Request, r issueReque
 	if err != nil {
 		s.markFailed(ctx, id, err)
 		return nil, engineError(r, err)
-	}
-	if _, err := s.store.UpdateCredential(ctx, id, func(c store.IssuedCredential) (store.IssuedCredential, error) {
-		c.State = StateActive
-		return c, nil
-	}); err != nil {
-		// The login exists and the record says "issuing": the reaper
-		// drops it at expiry either way. The caller may use it.
-		s.log.Error("credential issued but its record was not updated", "credential", id, "error", err)
 	}
 	s.log.Info("credential issued", "request_id", req.ID, "credential", id, "cluster", r.cluster.Identifier,
 		"login", login, "db_user", r.dbUser, "db_name", r.dbName, "groups", strings.Join(r.groups, ","), "expires", expires)

@@ -180,7 +180,9 @@ func (r *Reaper) reconcileCluster(ctx, cctx context.Context, cluster store.Clust
 		}
 		now := r.now()
 		if now.Before(c.ExpiresAt) {
-			if c.State != store.CredentialIssuing { // issuing: the role may be being created
+			// A record is written before its role: a young one may still
+			// be in the middle of being issued.
+			if c.State != store.CredentialIssuing && now.Sub(c.CreatedAt) > time.Minute {
 				log.Warn("login role of an unexpired credential is missing from the catalog (dropped by hand?)",
 					"credential", c.ID, "login", c.LoginRole, "state", c.State, "expires", c.ExpiresAt)
 			}
