@@ -3,6 +3,7 @@ package awstest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"crypto/rand"
 	"strings"
 	"sync"
@@ -81,9 +82,12 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}
 	s := &Server{Server: srv, Config: cfg, logs: logs}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Graceful shutdown is tested in internal/app and by the CLI
+		// end-to-end script; here a client connection still busy when the
+		// test ends (load, benchmarks) must not fail the test.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
+		if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("shutdown dbiam: %v", err)
 		}
 		if strings.Contains(logs.String(), RootSecretAccessKey) {
