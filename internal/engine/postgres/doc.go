@@ -5,10 +5,9 @@
 //
 // # What Issue writes (one transaction)
 //
-//	CREATE ROLE <login> LOGIN NOINHERIT PASSWORD '<SCRAM verifier>'
-//	    VALID UNTIL '<UTC instant>'
-//	    IN ROLE <dbuser>                      -- the login may act as dbuser
-//	    ROLE dbiam_managed                    -- the marker: see below
+//	CREATE ROLE <login> LOGIN NOINHERIT PASSWORD '<SCRAM verifier>' VALID UNTIL '<UTC instant>'
+//	GRANT <dbuser> TO <login>              -- the login may act as dbuser
+//	GRANT <login> TO dbiam_managed         -- the marker: see below
 //	ALTER ROLE <login> SET role = '<dbuser>'
 //	COMMENT ON ROLE <login> IS '<attribution>'
 //	GRANT CONNECT ON DATABASE <db> TO <login>   -- see "CONNECT" below
@@ -23,8 +22,8 @@
 // # Marker: recognising managed roles from the catalog alone
 //
 // The marker role (Config.MarkerRole, default "dbiam_managed", created
-// NOLOGIN NOINHERIT on first use) is made a member OF every login (the ROLE
-// clause of CREATE ROLE), not the other way round, so that a login
+// NOLOGIN NOINHERIT on first use) is made a member OF every login
+// (GRANT <login> TO dbiam_managed), not the other way round, so that a login
 // cannot SET ROLE to the marker, and the marker, which has no members and
 // cannot log in, gives nobody anything. Managed logins are exactly the roles
 // the marker holds. Issue refuses to run if a marker role can log in or has
@@ -71,20 +70,18 @@
 // refuses passwords shorter than engine.MinPasswordLength.
 //
 // CREATE ROLE … PASSWORD takes no bind parameter, so the verifier is
-// embedded as a literal after a strict regexp check, in an unnamed
-// extended-protocol statement (never prepared or cached). Just before it,
-// in the same transaction, Issue sets log_statement = none,
-// log_min_error_statement = panic and log_min_duration_statement = -1 (and
-// the sampling, debug_print_*, pg_stat_statements.track_utility and
-// pgaudit.log settings when they are on) with set_config(…, true), and
-// resets them right after it, so the rest of the transaction is logged as
-// the DBA configured. That needs superuser or GRANT SET ON PARAMETER
-// (PostgreSQL 15; the engine checks which it may set and caches that for a
-// minute). Without it the verifier can reach the server log when statement
-// logging is on: a documented residual risk, reported by Verify
-// (CanSuppressLogs) and IssueResponse.LogsSuppressed. The plaintext password
-// never reaches the server in any case. Errors are scrubbed of the verifier
-// and password before they are returned.
+// embedded as a literal after a strict regexp check, and the statement is
+// sent alone over the extended protocol (unnamed statement, never cached).
+// Before it, inside the transaction, Issue sets log_statement = none,
+// log_min_error_statement = panic, log_min_duration_statement = -1 (and the
+// sampling, debug_print_* , pg_stat_statements.track_utility and pgaudit.log
+// settings when present) with set_config(…, true), and restores them right
+// after, so the rest of the transaction is logged as the DBA configured.
+// That needs superuser or GRANT SET ON PARAMETER (PostgreSQL 15); without it
+// the verifier can reach the server log when statement logging is on: a
+// documented residual risk, reported by Verify (CanSuppressLogs). The
+// plaintext password never reaches the server in any case. Errors are
+// scrubbed of the verifier and password before they are returned.
 //
 // # Revoke
 //
@@ -135,12 +132,8 @@
 // sequential scans and keep them in cached plans, making each Issue cost
 // O(logins). Statements with values go through the extended protocol with
 // bind parameters; DDL, which takes none, is sent as unnamed statements in
-// one pipelined round trip (pgconn batch). An Issue is two round trips and,
-// for an existing user without groups or grants, seven statements: BEGIN
-// and one catalog read (which also switches logging off); then CREATE ROLE,
-// the logging reset, ALTER ROLE, COMMENT and COMMIT. Every statement
-// counts: a trivial SET or SELECT costs the server about as much as a small
-// DDL statement.
+// one pipelined round trip (pgconn batch). An Issue is two round trips:
+// BEGIN, log suppression and the catalog reads; then the DDL and COMMIT.
 // Transient conflicts with concurrent issuances (40001, 40P01, 23505,
 // 42710, "tuple concurrently updated") are retried, Config.MaxAttempts
 // times.

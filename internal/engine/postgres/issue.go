@@ -19,17 +19,12 @@ import (
 	"github.com/dbiam/dbiam/internal/engine"
 )
 
-// inspectSQL reads, in one statement, what Issue needs to know about the
-// login name, the db user, the marker roles and the databases, and switches
-// off ($7: setting names, $8: values) the settings that could log the
-// statement carrying the verifier. Every role lookup is an equality on a
-// unique index (no OR): a db user or the marker may have thousands of
-// members. The databases are the one named by $5, or (empty) every
-// connectable non-template database where PUBLIC lacks CONNECT; in both
-// cases among the managed databases ($6) when that list is not empty.
-const inspectSQL = `
+// rolesSQL inspects the login name, the db user and the marker roles, and
+// reads the current values of the quietSettings.
+// Every lookup is an equality on a unique index (no OR): a db user or the
+// marker may have thousands of members.
+const rolesSQL = `
 SELECT
-	(SELECT count(set_config(n, v, true)) FROM unnest($7::text[], $8::text[]) AS q(n, v)),
 	l.oid IS NOT NULL,
 	u.oid IS NOT NULL,
 	coalesce(u.rolsuper, false),
@@ -42,25 +37,12 @@ SELECT
 		AND NOT coalesce(gm.rolcanlogin OR gm.rolsuper, false)
 		AND NOT EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = m.oid)
 		AND NOT EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = gm.oid),
-	coalesce(d.oids, '{}'), coalesce(d.names, '{}'), coalesce(d.connectable, '{}'),
-	coalesce(d.public, '{}'), coalesce(d.grantable, '{}')
+	` + currentSettingsSQL + `
 FROM (SELECT) AS one
 LEFT JOIN pg_roles l ON l.rolname = $1
 LEFT JOIN pg_roles m ON m.rolname = $2
 LEFT JOIN pg_roles gm ON gm.rolname = $3
-LEFT JOIN pg_roles u ON u.rolname = $4
-CROSS JOIN (
-	SELECT array_agg(d.oid ORDER BY d.oid) AS oids,
-		array_agg(d.datname::text ORDER BY d.oid) AS names,
-		array_agg(d.datallowconn AND NOT d.datistemplate ORDER BY d.oid) AS connectable,
-		array_agg(has_database_privilege('public', d.oid, 'CONNECT') ORDER BY d.oid) AS public,
-		array_agg(has_database_privilege(d.oid, 'CONNECT WITH GRANT OPTION') ORDER BY d.oid) AS grantable
-	FROM pg_database d
-	WHERE CASE WHEN $5 = '' THEN d.datallowconn AND NOT d.datistemplate
-	                             AND NOT has_database_privilege('public', d.oid, 'CONNECT')
-	           ELSE d.datname = $5 END
-		AND (cardinality($6::text[]) = 0 OR d.datname = ANY($6::text[]))
-) AS d`
+LEFT JOIN pg_roles u ON u.rolname = $4`
 
 // groupsSQL inspects each requested group and its wrapper role.
 const groupsSQL = `
@@ -83,6 +65,21 @@ LEFT JOIN pg_roles r ON r.rolname = g.name
 LEFT JOIN pg_roles w ON w.rolname = g.wrapper
 ORDER BY g.i`
 
+// databasesSQL lists the databases the login needs CONNECT on: the named
+// one, or (name empty) every connectable non-template database where PUBLIC
+// lacks CONNECT; in both cases among the managed databases ($2) when that
+// list is not empty.
+const databasesSQL = `
+SELECT d.oid, d.datname::text, d.datallowconn AND NOT d.datistemplate,
+	has_database_privilege('public', d.oid, 'CONNECT'),
+	has_database_privilege(d.oid, 'CONNECT WITH GRANT OPTION')
+FROM pg_database d
+WHERE CASE WHEN $1 = '' THEN d.datallowconn AND NOT d.datistemplate
+                             AND NOT has_database_privilege('public', d.oid, 'CONNECT')
+           ELSE d.datname = $1 END
+	AND (cardinality($2::text[]) = 0 OR d.datname = ANY($2::text[]))
+ORDER BY d.oid`
+
 type groupState struct {
 	name, wrapper                 string
 	exists, notGroup, managed     bool
@@ -99,7 +96,8 @@ type dbState struct {
 
 // plan is what one attempt of Issue found in the catalog.
 type plan struct {
-	quiet                       []string // settings switched off (quietSettings names)
+	quiet                       []string  // settings to switch off (quietSettings names)
+	settings                    []*string // current values of quietSettings (nil: absent)
 	loginExists                 bool
 	userExists, userSuper       bool
 	userManaged                 bool
@@ -172,34 +170,28 @@ func (e *Engine) issueOnce(ctx context.Context, req engine.IssueRequest, groups,
 	resp = engine.IssueResponse{LoginName: req.LoginName, DbUser: req.DbUser, CreatedUser: !p.userExists, LogsSuppressed: suppressesLogs(p.quiet)}
 	login, user := ident(req.LoginName), ident(req.DbUser)
 
-	// Logging is off since inspect: the statement with the verifier comes
-	// first, then logging is restored. Only when the db user or the marker
-	// must be created first (CREATE ROLE names them) is logging restored
-	// for their creation and switched off again.
-	off, restore := quietSQL(p.quiet)
+	// The statement with the verifier comes first, with logging off just
+	// for it.
+	off, restore := quietSQL(p.quiet, p.settings)
 	var stmts []stmt
-	if !p.markerExists || !p.userExists {
-		if restore != "" {
-			stmts = append(stmts, plain(restore))
-		}
-		if !p.markerExists {
-			stmts = append(stmts, e.markerDDL(e.marker, "holds every temporary login role dbiam manages")...)
-		}
-		if !p.userExists {
-			stmts = append(stmts, plain("CREATE ROLE "+user+" NOLOGIN"))
-		}
-		if off != "" {
-			stmts = append(stmts, plain(off))
-		}
+	for _, s := range off {
+		stmts = append(stmts, plain(s))
 	}
-	// IN ROLE: the login is a member of the db user. ROLE: the marker is
-	// made a member of the login.
-	stmts = append(stmts, plain("CREATE ROLE "+login+" LOGIN NOINHERIT PASSWORD "+quoteLiteral(verifier)+
-		" VALID UNTIL "+quoteLiteral(until)+" IN ROLE "+user+" ROLE "+ident(e.marker)))
-	if restore != "" {
-		stmts = append(stmts, plain(restore))
+	stmts = append(stmts, plain("CREATE ROLE "+login+" LOGIN NOINHERIT PASSWORD "+quoteLiteral(verifier)+" VALID UNTIL "+quoteLiteral(until)))
+	for _, r := range restore {
+		stmts = append(stmts, plain(r))
 	}
-	stmts = append(stmts, plain("ALTER ROLE "+login+" SET role = "+quoteLiteral(req.DbUser)))
+	if !p.markerExists {
+		stmts = append(stmts, e.markerDDL(e.marker, "holds every temporary login role dbiam manages")...)
+	}
+	if !p.userExists {
+		stmts = append(stmts, plain("CREATE ROLE "+user+" NOLOGIN"))
+	}
+	stmts = append(stmts,
+		plain("GRANT "+user+" TO "+login),
+		plain("GRANT "+login+" TO "+ident(e.marker)),
+		plain("ALTER ROLE "+login+" SET role = "+quoteLiteral(req.DbUser)),
+	)
 	if req.Comment != "" {
 		stmts = append(stmts, plain("COMMENT ON ROLE "+login+" IS "+quoteLiteral(req.Comment)))
 	}
@@ -241,6 +233,12 @@ func (e *Engine) issueOnce(ctx context.Context, req engine.IssueRequest, groups,
 	stmts = append(stmts, plain("COMMIT"))
 
 	if err := execAll(ctx, conn.Conn(), stmts); err != nil {
+		if sqlState(err) == codeInsufficientPriv && len(off) > 0 {
+			// Perhaps a SET privilege was revoked since it was checked:
+			// check again on the next attempt.
+			e.forgetSettable()
+			err = &retryable{err}
+		}
 		return resp, fmt.Errorf("issue login %q: %w", req.LoginName, err)
 	}
 	return resp, nil
@@ -261,32 +259,14 @@ func (e *Engine) inspect(ctx context.Context, conn *pgxpool.Conn, req engine.Iss
 	p := &plan{}
 	if !e.keepLogging {
 		var err error
-		if p.quiet, err = e.settable(ctx, conn.Conn()); err != nil {
+		if p.quiet, err = e.settable(ctx); err != nil {
 			return nil, fmt.Errorf("check logging privileges: %w", err)
-		}
-	}
-	var quietNames, quietValues []string
-	for _, q := range quietSettings {
-		if slices.Contains(p.quiet, q.name) {
-			quietNames, quietValues = append(quietNames, q.name), append(quietValues, q.value)
 		}
 	}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
-	b.Queue(inspectSQL, req.LoginName, e.marker, e.groupMarker, req.DbUser, req.DbName, e.databases, quietNames, quietValues).QueryRow(func(row pgx.Row) error {
-		var quieted int
-		var oids []uint32
-		var names []string
-		var connectable, public, grantable []bool
-		err := row.Scan(&quieted, &p.loginExists, &p.userExists, &p.userSuper, &p.userManaged, &p.markerExists, &p.gmarkerExists, &p.markersSafe,
-			&oids, &names, &connectable, &public, &grantable)
-		if err != nil {
-			return err
-		}
-		for i := range oids {
-			p.dbs = append(p.dbs, dbState{oid: oids[i], name: names[i], connectable: connectable[i], publicConn: public[i], canGrant: grantable[i]})
-		}
-		return nil
+	b.Queue(rolesSQL, req.LoginName, e.marker, e.groupMarker, req.DbUser).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&p.loginExists, &p.userExists, &p.userSuper, &p.userManaged, &p.markerExists, &p.gmarkerExists, &p.markersSafe, &p.settings)
 	})
 	if len(groups) > 0 {
 		b.Queue(groupsSQL, groups, wrappers, e.marker, e.groupMarker, req.DbUser).Query(func(rows pgx.Rows) error {
@@ -299,13 +279,16 @@ func (e *Engine) inspect(ctx context.Context, conn *pgxpool.Conn, req engine.Iss
 			return err
 		})
 	}
+	b.Queue(databasesSQL, req.DbName, e.databases).Query(func(rows pgx.Rows) error {
+		var err error
+		p.dbs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (dbState, error) {
+			var d dbState
+			err := row.Scan(&d.oid, &d.name, &d.connectable, &d.publicConn, &d.canGrant)
+			return d, err
+		})
+		return err
+	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		if sqlState(err) == codeInsufficientPriv && len(quietNames) > 0 {
-			// Perhaps a SET privilege was revoked since it was checked:
-			// check again on the next attempt.
-			e.forgetSettable()
-			return nil, &retryable{err}
-		}
 		return nil, err
 	}
 	for i := range p.groups {
@@ -408,13 +391,12 @@ func dedupe(in []string) []string {
 }
 
 // DirectDDL issues the statements Issue writes for a login, straight and
-// in one round trip: BEGIN, CREATE ROLE … PASSWORD … VALID UNTIL … IN ROLE
-// <dbuser> ROLE <marker>, ALTER ROLE … SET role, COMMENT ON ROLE, the
-// CONNECT grant when req.DbName is set, COMMIT. It reads no catalog,
-// creates no db user, marker or group, does not suppress logging and does
-// not retry: it is the ceiling that benchmarks compare Issue with, not an
-// API. The db user and the marker role (created by a first Issue) must
-// exist.
+// in one round trip: BEGIN, CREATE ROLE … PASSWORD … VALID UNTIL, the
+// membership, marker, SET role and comment statements, the CONNECT grant
+// when req.DbName is set, COMMIT. It reads no catalog, creates no db user,
+// marker or group, does not suppress logging and does not retry: it is the
+// ceiling that benchmarks compare Issue with, not an API. The db user and
+// the marker role (created by a first Issue) must exist.
 func (e *Engine) DirectDDL(ctx context.Context, req engine.IssueRequest) error {
 	if err := req.Validate(e.now()); err != nil {
 		return fmt.Errorf("direct DDL: %w", err)
@@ -431,8 +413,9 @@ func (e *Engine) DirectDDL(ctx context.Context, req engine.IssueRequest) error {
 	login, user := ident(req.LoginName), ident(req.DbUser)
 	stmts := []stmt{
 		plain("BEGIN"),
-		plain("CREATE ROLE " + login + " LOGIN NOINHERIT PASSWORD " + quoteLiteral(verifier) +
-			" VALID UNTIL " + quoteLiteral(until) + " IN ROLE " + user + " ROLE " + ident(e.marker)),
+		plain("CREATE ROLE " + login + " LOGIN NOINHERIT PASSWORD " + quoteLiteral(verifier) + " VALID UNTIL " + quoteLiteral(until)),
+		plain("GRANT " + user + " TO " + login),
+		plain("GRANT " + login + " TO " + ident(e.marker)),
 		plain("ALTER ROLE " + login + " SET role = " + quoteLiteral(req.DbUser)),
 	}
 	if req.Comment != "" {
