@@ -259,7 +259,9 @@ func (e *Engine) inspect(ctx context.Context, conn *pgxpool.Conn, req engine.Iss
 	p := &plan{}
 	if !e.keepLogging {
 		var err error
-		if p.quiet, err = e.settable(ctx); err != nil {
+		// On the connection this issue already holds: asking the pool for a
+		// second one deadlocks once every connection is held by an issuer.
+		if p.quiet, err = e.settable(ctx, conn); err != nil {
 			return nil, fmt.Errorf("check logging privileges: %w", err)
 		}
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"slices"
 	"sync"
 	"time"
@@ -51,7 +52,7 @@ type quietCache struct {
 
 // settable returns the names of the quietSettings the admin may set,
 // querying the server when the cache is empty or stale.
-func (e *Engine) settable(ctx context.Context) ([]string, error) {
+func (e *Engine) settable(ctx context.Context, conn *pgxpool.Conn) ([]string, error) {
 	c := &e.quiet
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -63,7 +64,7 @@ func (e *Engine) settable(ctx context.Context) ([]string, error) {
 		all[i] = s.name
 	}
 	var names []string
-	if err := e.pool.QueryRow(ctx, settableSQL, all).Scan(&names); err != nil {
+	if err := conn.QueryRow(ctx, settableSQL, all).Scan(&names); err != nil {
 		return nil, err
 	}
 	c.names, c.fetched = names, time.Now()
