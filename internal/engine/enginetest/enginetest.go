@@ -954,6 +954,10 @@ func testConcurrency(t *testing.T, newEngine NewFunc) {
 	user, group := v.name("quinn"), v.name("crowd")
 	v.createRole(group, "NOLOGIN")
 	v.restrict(v.db) // every issue rewrites the database's ACL
+	// A deadlock (say, a pool exhausted by nested acquisitions) fails
+	// the test in a minute instead of hanging it.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
 	const workers, each = 8, 10
 	var (
 		mu   sync.Mutex
@@ -969,7 +973,7 @@ func testConcurrency(t *testing.T, newEngine NewFunc) {
 				req := v.request(user)
 				req.AutoCreate = true
 				req.Groups = []string{group}
-				if _, err := v.e.Issue(t.Context(), req); err != nil {
+				if _, err := v.e.Issue(ctx, req); err != nil {
 					errs <- err
 					continue
 				}
@@ -999,7 +1003,7 @@ func testConcurrency(t *testing.T, newEngine NewFunc) {
 		go func() {
 			defer wg.Done()
 			for name := range work {
-				if resp, err := v.e.Revoke(t.Context(), engine.RevokeRequest{LoginName: name, Terminate: true}); err != nil || !resp.Dropped {
+				if resp, err := v.e.Revoke(ctx, engine.RevokeRequest{LoginName: name, Terminate: true}); err != nil || !resp.Dropped {
 					failed.Add(1)
 					t.Errorf("concurrent Revoke %q = %+v, %v", name, resp, err)
 				}

@@ -70,18 +70,24 @@
 // refuses passwords shorter than engine.MinPasswordLength.
 //
 // CREATE ROLE … PASSWORD takes no bind parameter, so the verifier is
-// embedded as a literal after a strict regexp check, and the statement is
-// sent alone over the extended protocol (unnamed statement, never cached).
-// Before it, inside the transaction, Issue sets log_statement = none,
-// log_min_error_statement = panic, log_min_duration_statement = -1 (and the
-// sampling, debug_print_* , pg_stat_statements.track_utility and pgaudit.log
-// settings when present) with set_config(…, true), and restores them right
-// after, so the rest of the transaction is logged as the DBA configured.
-// That needs superuser or GRANT SET ON PARAMETER (PostgreSQL 15); without it
-// the verifier can reach the server log when statement logging is on: a
-// documented residual risk, reported by Verify (CanSuppressLogs). The
-// plaintext password never reaches the server in any case. Errors are
-// scrubbed of the verifier and password before they are returned.
+// embedded as a literal after a strict regexp check, in an unnamed
+// extended-protocol statement (never prepared or cached). Just before it, in
+// the same transaction, Issue runs SET LOCAL log_statement = none,
+// log_min_error_statement = panic and log_min_duration_statement = -1 (and
+// the sampling, debug_print_*, pg_stat_statements.track_utility and
+// pgaudit.log settings when they are on), and right after it SET LOCAL …
+// TO DEFAULT, so the rest of the transaction is logged as the DBA
+// configured. That needs superuser or GRANT SET ON PARAMETER (PostgreSQL
+// 15; the engine checks which settings it may set, on the issuing
+// connection, and caches that for a minute). Without it the verifier can
+// reach the server log when statement logging is on: a documented residual
+// risk, reported by Verify (CanSuppressLogs) and
+// IssueResponse.LogsSuppressed. The plaintext password never reaches the
+// server in any case. Errors are scrubbed of the verifier and password
+// before they are returned.
+//
+// Reaping many logins leaves dead rows in the shared catalogs: autovacuum
+// must run, or the engine's lookups slow down.
 //
 // # Revoke
 //
@@ -133,7 +139,9 @@
 // O(logins). Statements with values go through the extended protocol with
 // bind parameters; DDL, which takes none, is sent as unnamed statements in
 // one pipelined round trip (pgconn batch). An Issue is two round trips:
-// BEGIN, log suppression and the catalog reads; then the DDL and COMMIT.
+// BEGIN and the catalog reads (which also read the logging settings); then
+// the log suppression, the DDL and COMMIT. Nothing in the engine takes a
+// second pooled connection while it holds one (that deadlocks a full pool).
 // Transient conflicts with concurrent issuances (40001, 40P01, 23505,
 // 42710, "tuple concurrently updated") are retried, Config.MaxAttempts
 // times.
