@@ -53,6 +53,7 @@ func Run(t *testing.T, newEngine NewFunc) {
 		{"ListManagedFromCatalog", testListManaged},
 		{"Verify", testVerify},
 		{"Concurrency", testConcurrency},
+		{"ConcurrentMixedRequests", testConcurrentMixed},
 		{"LogsNeverContainPassword", testLogs},
 	}
 	for _, tc := range tests {
@@ -1020,6 +1021,98 @@ func testConcurrency(t *testing.T, newEngine NewFunc) {
 			t.Errorf("%s logins left after revoking all", n)
 		}
 	}
+}
+
+// testConcurrentMixed issues, from many clients at once, requests that
+// succeed and requests that must fail, for several users and databases
+// (engines may combine concurrent requests): each gets exactly the outcome
+// it would get alone, and only the successful ones leave a login.
+func testConcurrentMixed(t *testing.T, newEngine NewFunc) {
+	v := setup(t, newEngine)
+	existing, other := v.name("rita"), v.name("sam")
+	v.createRole(existing, "NOLOGIN")
+	v.restrict(v.db)
+	taken := v.request(existing)
+	v.issue(taken)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+
+	type outcome struct {
+		req  engine.IssueRequest
+		want error // nil: success
+	}
+	var cases []outcome
+	for i := range 60 {
+		req := v.request(existing)
+		var want error
+		switch i % 6 {
+		case 0, 1: // restricted to the engine's database
+			req.DbName = v.db
+		case 2: // a user created by the first request that asks
+			req.DbUser, req.LoginName, req.AutoCreate = other, v.login(other), true
+		case 3:
+			req.DbUser, req.LoginName = v.name(fmt.Sprintf("ghost%d", i)), v.login(v.name("ghost"))
+			want = engine.ErrNoSuchUser
+		case 4:
+			req.DbName = v.name("nosuchdb")
+			want = engine.ErrNoSuchDatabase
+		case 5:
+			if i%12 == 5 {
+				req.LoginName = taken.LoginName
+				want = engine.ErrLoginExists
+			}
+		}
+		cases = append(cases, outcome{req, want})
+	}
+	var wg sync.WaitGroup
+	resps := make([]engine.IssueResponse, len(cases))
+	errs := make([]error, len(cases))
+	next := atomic.Int64{}
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(cases); i = int(next.Add(1)) - 1 {
+				resps[i], errs[i] = v.e.Issue(ctx, cases[i].req)
+			}
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for i, c := range cases {
+		switch {
+		case c.want == nil && errs[i] != nil:
+			t.Errorf("request %d (%s as %s, db %q): %v", i, c.req.LoginName, c.req.DbUser, c.req.DbName, errs[i])
+		case c.want != nil && !errors.Is(errs[i], c.want):
+			t.Errorf("request %d (%s as %s, db %q): %v, want %v", i, c.req.LoginName, c.req.DbUser, c.req.DbName, errs[i], c.want)
+		case c.want == nil:
+			if resps[i].LoginName != c.req.LoginName || resps[i].DbUser != c.req.DbUser || resps[i].ValidUntil.IsZero() {
+				t.Errorf("request %d: response %+v", i, resps[i])
+			}
+			if resps[i].CreatedUser {
+				created++
+			}
+		}
+		if c.want != nil && c.want != engine.ErrLoginExists && v.roleExists(c.req.LoginName) {
+			t.Errorf("request %d failed but left login %q", i, c.req.LoginName)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d responses report creating %q, want 1", created, other)
+	}
+	// Every successful login works, on the restricted database too.
+	for i, c := range cases {
+		if c.want == nil && errs[i] == nil && i%6 < 3 {
+			conn := v.mustConnect(c.req.LoginName, c.req.Password, "")
+			var user string
+			if err := conn.QueryRow(t.Context(), "SELECT current_user::text").Scan(&user); err != nil || user != c.req.DbUser {
+				t.Errorf("request %d: current_user = %q, %v; want %q", i, user, err, c.req.DbUser)
+			}
+			conn.Close(t.Context())
+		}
+	}
+	// The taken login still has its own password.
+	v.mustConnect(taken.LoginName, taken.Password, "").Close(t.Context())
 }
 
 // serverLog returns the path of the server's log file and its current size,

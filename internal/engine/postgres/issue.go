@@ -19,10 +19,11 @@ import (
 	"github.com/dbiam/dbiam/internal/engine"
 )
 
-// rolesSQL inspects the login name, the db user and the marker roles, and
-// reads the current values of the quietSettings.
-// Every lookup is an equality on a unique index (no OR): a db user or the
-// marker may have thousands of members.
+// rolesSQL reads what Issue needs to know about the login names ($1) and
+// db users ($2) of one or more requests, and about the marker roles ($3,
+// $4): one row per request, in order. Every role lookup is an equality on a
+// unique index (no OR): a db user or the marker may have thousands of
+// members.
 const rolesSQL = `
 SELECT
 	l.oid IS NOT NULL,
@@ -36,13 +37,40 @@ SELECT
 	NOT coalesce(m.rolcanlogin OR m.rolsuper, false)
 		AND NOT coalesce(gm.rolcanlogin OR gm.rolsuper, false)
 		AND NOT EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = m.oid)
-		AND NOT EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = gm.oid),
-	` + currentSettingsSQL + `
-FROM (SELECT) AS one
-LEFT JOIN pg_roles l ON l.rolname = $1
-LEFT JOIN pg_roles m ON m.rolname = $2
-LEFT JOIN pg_roles gm ON gm.rolname = $3
-LEFT JOIN pg_roles u ON u.rolname = $4`
+		AND NOT EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = gm.oid)
+FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(login, dbuser, i)
+LEFT JOIN pg_roles m ON m.rolname = $3
+LEFT JOIN pg_roles gm ON gm.rolname = $4
+LEFT JOIN pg_roles l ON l.rolname = r.login
+LEFT JOIN pg_roles u ON u.rolname = r.dbuser
+ORDER BY r.i`
+
+// databasesSQL lists the databases a login needs CONNECT on: the one named
+// by $1, or ($1 empty) every connectable non-template database where PUBLIC
+// lacks CONNECT; in both cases among the managed databases ($2) when that
+// list is not empty. It also switches off ($3: setting names, $4: values)
+// the settings that could log the statement carrying a verifier. Each
+// privilege function runs once per database (OFFSET 0 keeps the planner
+// from copying it into the filter): on a database with thousands of
+// grants, each call decompresses its ACL.
+const databasesSQL = `
+SELECT
+	(SELECT count(set_config(n, v, true)) FROM unnest($3::text[], $4::text[]) AS q(n, v)),
+	coalesce(array_agg(d.oid ORDER BY d.oid), '{}'),
+	coalesce(array_agg(d.name ORDER BY d.oid), '{}'),
+	coalesce(array_agg(d.connectable ORDER BY d.oid), '{}'),
+	coalesce(array_agg(d.public ORDER BY d.oid), '{}'),
+	coalesce(array_agg(d.grantable ORDER BY d.oid), '{}')
+FROM (
+	SELECT d.oid, d.datname::text AS name, d.datallowconn AND NOT d.datistemplate AS connectable,
+		has_database_privilege('public', d.oid, 'CONNECT') AS public,
+		has_database_privilege(d.oid, 'CONNECT WITH GRANT OPTION') AS grantable
+	FROM pg_database d
+	WHERE CASE WHEN $1 = '' THEN d.datallowconn AND NOT d.datistemplate ELSE d.datname = $1 END
+		AND (cardinality($2::text[]) = 0 OR d.datname = ANY($2::text[]))
+	OFFSET 0
+) AS d
+WHERE $1 <> '' OR NOT d.public`
 
 // groupsSQL inspects each requested group and its wrapper role.
 const groupsSQL = `
@@ -65,21 +93,6 @@ LEFT JOIN pg_roles r ON r.rolname = g.name
 LEFT JOIN pg_roles w ON w.rolname = g.wrapper
 ORDER BY g.i`
 
-// databasesSQL lists the databases the login needs CONNECT on: the named
-// one, or (name empty) every connectable non-template database where PUBLIC
-// lacks CONNECT; in both cases among the managed databases ($2) when that
-// list is not empty.
-const databasesSQL = `
-SELECT d.oid, d.datname::text, d.datallowconn AND NOT d.datistemplate,
-	has_database_privilege('public', d.oid, 'CONNECT'),
-	has_database_privilege(d.oid, 'CONNECT WITH GRANT OPTION')
-FROM pg_database d
-WHERE CASE WHEN $1 = '' THEN d.datallowconn AND NOT d.datistemplate
-                             AND NOT has_database_privilege('public', d.oid, 'CONNECT')
-           ELSE d.datname = $1 END
-	AND (cardinality($2::text[]) = 0 OR d.datname = ANY($2::text[]))
-ORDER BY d.oid`
-
 type groupState struct {
 	name, wrapper                 string
 	exists, notGroup, managed     bool
@@ -96,8 +109,7 @@ type dbState struct {
 
 // plan is what one attempt of Issue found in the catalog.
 type plan struct {
-	quiet                       []string  // settings to switch off (quietSettings names)
-	settings                    []*string // current values of quietSettings (nil: absent)
+	quiet                       []string // settings switched off (quietSettings names)
 	loginExists                 bool
 	userExists, userSuper       bool
 	userManaged                 bool
@@ -116,8 +128,7 @@ func (e *Engine) Issue(ctx context.Context, req engine.IssueRequest) (engine.Iss
 		return engine.IssueResponse{}, fmt.Errorf("issue login: %w", err)
 	}
 	groups := dedupe(req.Groups)
-	validUntil := req.ValidUntil.UTC().Truncate(time.Microsecond)
-	until := validUntil.Format("2006-01-02 15:04:05.000000-07:00")
+	until := req.ValidUntil.UTC().Truncate(time.Microsecond).Format("2006-01-02 15:04:05.000000-07:00")
 	if !timestampRE.MatchString(until) {
 		return engine.IssueResponse{}, fmt.Errorf("issue login: %w: valid until %s is out of range", engine.ErrInvalidRequest, until)
 	}
@@ -134,16 +145,27 @@ func (e *Engine) Issue(ctx context.Context, req engine.IssueRequest) (engine.Iss
 		wrappers[i] = wrapperName(e.marker, g)
 	}
 
+	c := &issueCall{ctx: ctx, req: req, groups: groups, wrappers: wrappers, verifier: verifier, until: until}
+	if e.queue == nil || len(groups) > 0 {
+		// Group grants are issued one per transaction.
+		return e.issueAlone(c)
+	}
+	e.queue.do(c, e.runBatch)
+	return c.resp, c.err
+}
+
+// issueAlone issues one login in its own transaction, with retries.
+func (e *Engine) issueAlone(c *issueCall) (engine.IssueResponse, error) {
 	var resp engine.IssueResponse
-	err := e.retry(ctx, "issue", func() error {
+	err := e.retry(c.ctx, "issue", func() error {
 		var err error
-		resp, err = e.issueOnce(ctx, req, groups, wrappers, verifier, until)
+		resp, err = e.issueOnce(c.ctx, c.req, c.groups, c.wrappers, c.verifier, c.until)
 		return err
 	})
 	if err != nil {
-		return engine.IssueResponse{}, scrub(err, verifier, req.Password.Reveal())
+		return engine.IssueResponse{}, scrub(err, c.verifier, c.req.Password.Reveal())
 	}
-	resp.ValidUntil = validUntil
+	resp.ValidUntil = c.req.ValidUntil.UTC().Truncate(time.Microsecond)
 	return resp, nil
 }
 
@@ -170,28 +192,34 @@ func (e *Engine) issueOnce(ctx context.Context, req engine.IssueRequest, groups,
 	resp = engine.IssueResponse{LoginName: req.LoginName, DbUser: req.DbUser, CreatedUser: !p.userExists, LogsSuppressed: suppressesLogs(p.quiet)}
 	login, user := ident(req.LoginName), ident(req.DbUser)
 
-	// The statement with the verifier comes first, with logging off just
-	// for it.
-	off, restore := quietSQL(p.quiet, p.settings)
+	// Logging is off since inspect: the statement with the verifier comes
+	// first, then logging is restored. Only when the db user or the marker
+	// must be created first (CREATE ROLE names them) is logging restored
+	// for their creation and switched off again.
+	off, restore := quietSQL(p.quiet)
 	var stmts []stmt
-	for _, s := range off {
-		stmts = append(stmts, plain(s))
+	if !p.markerExists || !p.userExists {
+		if restore != "" {
+			stmts = append(stmts, plain(restore))
+		}
+		if !p.markerExists {
+			stmts = append(stmts, e.markerDDL(e.marker, "holds every temporary login role dbiam manages")...)
+		}
+		if !p.userExists {
+			stmts = append(stmts, plain("CREATE ROLE "+user+" NOLOGIN"))
+		}
+		if off != "" {
+			stmts = append(stmts, plain(off))
+		}
 	}
-	stmts = append(stmts, plain("CREATE ROLE "+login+" LOGIN NOINHERIT PASSWORD "+quoteLiteral(verifier)+" VALID UNTIL "+quoteLiteral(until)))
-	for _, r := range restore {
-		stmts = append(stmts, plain(r))
+	// IN ROLE: the login is a member of the db user. ROLE: the marker is
+	// made a member of the login.
+	stmts = append(stmts, plain("CREATE ROLE "+login+" LOGIN NOINHERIT PASSWORD "+quoteLiteral(verifier)+
+		" VALID UNTIL "+quoteLiteral(until)+" IN ROLE "+user+" ROLE "+ident(e.marker)))
+	if restore != "" {
+		stmts = append(stmts, plain(restore))
 	}
-	if !p.markerExists {
-		stmts = append(stmts, e.markerDDL(e.marker, "holds every temporary login role dbiam manages")...)
-	}
-	if !p.userExists {
-		stmts = append(stmts, plain("CREATE ROLE "+user+" NOLOGIN"))
-	}
-	stmts = append(stmts,
-		plain("GRANT "+user+" TO "+login),
-		plain("GRANT "+login+" TO "+ident(e.marker)),
-		plain("ALTER ROLE "+login+" SET role = "+quoteLiteral(req.DbUser)),
-	)
+	stmts = append(stmts, plain("ALTER ROLE "+login+" SET role = "+quoteLiteral(req.DbUser)))
 	if req.Comment != "" {
 		stmts = append(stmts, plain("COMMENT ON ROLE "+login+" IS "+quoteLiteral(req.Comment)))
 	}
@@ -233,12 +261,6 @@ func (e *Engine) issueOnce(ctx context.Context, req engine.IssueRequest, groups,
 	stmts = append(stmts, plain("COMMIT"))
 
 	if err := execAll(ctx, conn.Conn(), stmts); err != nil {
-		if sqlState(err) == codeInsufficientPriv && len(off) > 0 {
-			// Perhaps a SET privilege was revoked since it was checked:
-			// check again on the next attempt.
-			e.forgetSettable()
-			err = &retryable{err}
-		}
 		return resp, fmt.Errorf("issue login %q: %w", req.LoginName, err)
 	}
 	return resp, nil
@@ -259,17 +281,14 @@ func (e *Engine) inspect(ctx context.Context, conn *pgxpool.Conn, req engine.Iss
 	p := &plan{}
 	if !e.keepLogging {
 		var err error
-		// On the connection this issue already holds: asking the pool for a
-		// second one deadlocks once every connection is held by an issuer.
-		if p.quiet, err = e.settable(ctx, conn); err != nil {
+		if p.quiet, err = e.settable(ctx, conn.Conn()); err != nil {
 			return nil, fmt.Errorf("check logging privileges: %w", err)
 		}
 	}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
-	b.Queue(rolesSQL, req.LoginName, e.marker, e.groupMarker, req.DbUser).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&p.loginExists, &p.userExists, &p.userSuper, &p.userManaged, &p.markerExists, &p.gmarkerExists, &p.markersSafe, &p.settings)
-	})
+	e.queueDatabases(b, req.DbName, p.quiet, &p.dbs)
+	e.queueRoles(b, []*plan{p}, []engine.IssueRequest{req})
 	if len(groups) > 0 {
 		b.Queue(groupsSQL, groups, wrappers, e.marker, e.groupMarker, req.DbUser).Query(func(rows pgx.Rows) error {
 			var err error
@@ -281,22 +300,75 @@ func (e *Engine) inspect(ctx context.Context, conn *pgxpool.Conn, req engine.Iss
 			return err
 		})
 	}
-	b.Queue(databasesSQL, req.DbName, e.databases).Query(func(rows pgx.Rows) error {
-		var err error
-		p.dbs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (dbState, error) {
-			var d dbState
-			err := row.Scan(&d.oid, &d.name, &d.connectable, &d.publicConn, &d.canGrant)
-			return d, err
-		})
-		return err
-	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		if sqlState(err) == codeInsufficientPriv && len(p.quiet) > 0 {
+			// Perhaps a SET privilege was revoked since it was checked:
+			// check again on the next attempt.
+			e.forgetSettable()
+			return nil, &retryable{err}
+		}
 		return nil, err
 	}
 	for i := range p.groups {
 		p.groups[i].wrapper = wrappers[i]
 	}
 	return p, nil
+}
+
+// queueRoles queues the role read of reqs into b, filling plans (one per
+// request) when the batch runs.
+func (e *Engine) queueRoles(b *pgx.Batch, plans []*plan, reqs []engine.IssueRequest) {
+	logins, users := make([]string, len(reqs)), make([]string, len(reqs))
+	for i, r := range reqs {
+		logins[i], users[i] = r.LoginName, r.DbUser
+	}
+	b.Queue(rolesSQL, logins, users, e.marker, e.groupMarker).Query(func(rows pgx.Rows) error {
+		i := 0
+		for rows.Next() {
+			if i >= len(plans) {
+				return errors.New("role read: too many rows")
+			}
+			p := plans[i]
+			if err := rows.Scan(&p.loginExists, &p.userExists, &p.userSuper, &p.userManaged, &p.markerExists, &p.gmarkerExists, &p.markersSafe); err != nil {
+				return err
+			}
+			i++
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if i != len(plans) {
+			return fmt.Errorf("role read: %d rows for %d requests", i, len(plans))
+		}
+		return nil
+	})
+}
+
+// queueDatabases queues the read of the databases a login for dbName needs
+// CONNECT on into b, filling *dbs when the batch runs, and switches off the
+// quiet settings (names from quietSettings) for the rest of the
+// transaction.
+func (e *Engine) queueDatabases(b *pgx.Batch, dbName string, quiet []string, dbs *[]dbState) {
+	quietNames, quietValues := []string{}, []string{}
+	for _, q := range quietSettings {
+		if slices.Contains(quiet, q.name) {
+			quietNames, quietValues = append(quietNames, q.name), append(quietValues, q.value)
+		}
+	}
+	b.Queue(databasesSQL, dbName, e.databases, quietNames, quietValues).QueryRow(func(row pgx.Row) error {
+		var quieted int
+		var oids []uint32
+		var names []string
+		var connectable, public, grantable []bool
+		if err := row.Scan(&quieted, &oids, &names, &connectable, &public, &grantable); err != nil {
+			return err
+		}
+		*dbs = nil
+		for i := range oids {
+			*dbs = append(*dbs, dbState{oid: oids[i], name: names[i], connectable: connectable[i], publicConn: public[i], canGrant: grantable[i]})
+		}
+		return nil
+	})
 }
 
 // reserved reports whether name is one of the engine's own roles: a
@@ -393,12 +465,13 @@ func dedupe(in []string) []string {
 }
 
 // DirectDDL issues the statements Issue writes for a login, straight and
-// in one round trip: BEGIN, CREATE ROLE … PASSWORD … VALID UNTIL, the
-// membership, marker, SET role and comment statements, the CONNECT grant
-// when req.DbName is set, COMMIT. It reads no catalog, creates no db user,
-// marker or group, does not suppress logging and does not retry: it is the
-// ceiling that benchmarks compare Issue with, not an API. The db user and
-// the marker role (created by a first Issue) must exist.
+// in one round trip: BEGIN, CREATE ROLE … PASSWORD … VALID UNTIL … IN ROLE
+// <dbuser> ROLE <marker>, ALTER ROLE … SET role, COMMENT ON ROLE, the
+// CONNECT grant when req.DbName is set, COMMIT. It reads no catalog,
+// creates no db user, marker or group, does not suppress logging and does
+// not retry: it is the ceiling that benchmarks compare Issue with, not an
+// API. The db user and the marker role (created by a first Issue) must
+// exist.
 func (e *Engine) DirectDDL(ctx context.Context, req engine.IssueRequest) error {
 	if err := req.Validate(e.now()); err != nil {
 		return fmt.Errorf("direct DDL: %w", err)
@@ -415,9 +488,8 @@ func (e *Engine) DirectDDL(ctx context.Context, req engine.IssueRequest) error {
 	login, user := ident(req.LoginName), ident(req.DbUser)
 	stmts := []stmt{
 		plain("BEGIN"),
-		plain("CREATE ROLE " + login + " LOGIN NOINHERIT PASSWORD " + quoteLiteral(verifier) + " VALID UNTIL " + quoteLiteral(until)),
-		plain("GRANT " + user + " TO " + login),
-		plain("GRANT " + login + " TO " + ident(e.marker)),
+		plain("CREATE ROLE " + login + " LOGIN NOINHERIT PASSWORD " + quoteLiteral(verifier) +
+			" VALID UNTIL " + quoteLiteral(until) + " IN ROLE " + user + " ROLE " + ident(e.marker)),
 		plain("ALTER ROLE " + login + " SET role = " + quoteLiteral(req.DbUser)),
 	}
 	if req.Comment != "" {

@@ -3,16 +3,16 @@ package postgres
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5"
 )
 
 // quietSettings are the settings that could write the statement carrying
 // the verifier to the server log or a statistics view, with the value that
 // stops them. Names and values are constants: they are written into SQL.
-// The first essentialQuietSettings are always switched off.
 var quietSettings = [...]struct{ name, value string }{
 	{"log_statement", "none"},
 	{"log_min_error_statement", "panic"},
@@ -26,25 +26,28 @@ var quietSettings = [...]struct{ name, value string }{
 	{"pgaudit.log", "none"},
 }
 
-const essentialQuietSettings = 3
-
 // settableSQL returns the quietSettings that exist on the server and that
-// the admin may set: superuser, or SET granted on the parameter
-// (PostgreSQL 15's has_parameter_privilege).
+// the admin may set: SET granted on the parameter, or superuser
+// (has_parameter_privilege is PostgreSQL 15's; settableSQL14 serves older
+// servers, where only a superuser may set them).
 const settableSQL = `
 SELECT coalesce(array_agg(name), '{}')
 FROM unnest($1::text[]) AS name
 WHERE CASE WHEN current_setting(name, true) IS NULL THEN false
-           WHEN current_setting('server_version_num')::int < 150000
-                THEN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
            ELSE has_parameter_privilege(name, 'SET') END`
+
+const settableSQL14 = `
+SELECT coalesce(array_agg(name), '{}')
+FROM unnest($1::text[]) AS name
+WHERE current_setting(name, true) IS NOT NULL
+	AND (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)`
 
 // quietCacheTTL bounds how long the list of settable settings is trusted.
 const quietCacheTTL = time.Minute
 
 // quietCache remembers which quietSettings the admin may set, so that the
-// hot path sends constant SET LOCAL statements without checking privileges
-// each time.
+// hot path does not check privileges each time. A SET refused meanwhile
+// (privilege revoked) clears it and the Issue is retried.
 type quietCache struct {
 	mu      sync.Mutex
 	names   []string // indexes into quietSettings would do; names read better
@@ -52,23 +55,34 @@ type quietCache struct {
 }
 
 // settable returns the names of the quietSettings the admin may set,
-// querying the server when the cache is empty or stale.
-func (e *Engine) settable(ctx context.Context, conn *pgxpool.Conn) ([]string, error) {
+// querying the server over conn (the caller's connection: taking another
+// from the pool could exhaust it) when the cache is empty or stale.
+func (e *Engine) settable(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 	c := &e.quiet
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.fetched.IsZero() && time.Since(c.fetched) < quietCacheTTL {
-		return c.names, nil
+	names, fetched := c.names, c.fetched
+	c.mu.Unlock()
+	if !fetched.IsZero() && time.Since(fetched) < quietCacheTTL {
+		return names, nil
 	}
 	all := make([]string, len(quietSettings))
 	for i, s := range quietSettings {
 		all[i] = s.name
 	}
-	var names []string
-	if err := conn.QueryRow(ctx, settableSQL, all).Scan(&names); err != nil {
+	var version int
+	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&version); err != nil {
 		return nil, err
 	}
+	query := settableSQL
+	if version < 150000 {
+		query = settableSQL14
+	}
+	if err := conn.QueryRow(ctx, query, all).Scan(&names); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
 	c.names, c.fetched = names, time.Now()
+	c.mu.Unlock()
 	return names, nil
 }
 
@@ -79,41 +93,23 @@ func (e *Engine) forgetSettable() {
 	e.quiet.mu.Unlock()
 }
 
-// quietSQL returns the SET LOCAL statements that switch settings off around
-// the statement carrying the verifier, and those that put them back to the
-// session's values. names are the settings the admin may set; current are
-// the current values of quietSettings, in order (nil: the setting does not
-// exist). The three settings that log statements are always switched;
-// the others (sampling, debug printing, extensions) only when they are not
-// already quiet: each SET LOCAL is a statement, and Issue's throughput is
-// measured in statements.
-func quietSQL(names []string, current []*string) (off, restore []string) {
-	for i, s := range quietSettings {
-		if !slices.Contains(names, s.name) {
-			continue
+// quietSQL returns the statement that switches the given settings off for
+// the rest of the transaction and the one that puts them back to the
+// session's values (set_config with a NULL value resets), or "" when there
+// is nothing to switch. Names and values come from quietSettings.
+func quietSQL(names []string) (off, restore string) {
+	var offs, backs []string
+	for _, s := range quietSettings {
+		if slices.Contains(names, s.name) {
+			offs = append(offs, "set_config('"+s.name+"', '"+s.value+"', true)")
+			backs = append(backs, "set_config('"+s.name+"', NULL, true)")
 		}
-		if i >= essentialQuietSettings && i < len(current) && (current[i] == nil || *current[i] == s.value) {
-			continue
-		}
-		off = append(off, "SET LOCAL "+s.name+" = '"+s.value+"'")
-		restore = append(restore, "SET LOCAL "+s.name+" TO DEFAULT")
 	}
-	return off, restore
+	if len(offs) == 0 {
+		return "", ""
+	}
+	return "SELECT " + strings.Join(offs, ", "), "SELECT " + strings.Join(backs, ", ")
 }
-
-// currentSettingsSQL is an SQL expression: the current values of
-// quietSettings, in order, as a text array (NULL for settings that do not
-// exist). A test keeps it in step with quietSettings.
-const currentSettingsSQL = `ARRAY[current_setting('log_statement', true), ` +
-	`current_setting('log_min_error_statement', true), ` +
-	`current_setting('log_min_duration_statement', true), ` +
-	`current_setting('log_min_duration_sample', true), ` +
-	`current_setting('log_transaction_sample_rate', true), ` +
-	`current_setting('debug_print_parse', true), ` +
-	`current_setting('debug_print_rewritten', true), ` +
-	`current_setting('debug_print_plan', true), ` +
-	`current_setting('pg_stat_statements.track_utility', true), ` +
-	`current_setting('pgaudit.log', true)]::text[]`
 
 // suppressesLogs reports whether names include the settings that write
 // statements to the server log.

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -69,6 +70,14 @@ type Config struct {
 	// transient conflict (serialization failure, deadlock, concurrent
 	// creation of the same role or membership); default 10.
 	MaxAttempts int
+	// MaxBatch is the largest number of concurrent Issue calls written in
+	// one transaction (default DefaultMaxBatch; 1 turns batching off).
+	// Calls with Groups are always issued alone.
+	MaxBatch int
+	// IssueWorkers is the number of batched transactions that may run at
+	// once (default DefaultIssueWorkers). Calls that arrive while they run
+	// wait and are batched together.
+	IssueWorkers int
 	// Rand is the source of SCRAM salts (default crypto/rand).
 	Rand io.Reader
 	// Now is the clock used to reject expiries in the past (default
@@ -96,6 +105,10 @@ type Engine struct {
 	now           func() time.Time
 	log           *slog.Logger
 	quiet         quietCache
+	queue         *issueQueue // nil: no batching
+	// afterBatchRead, when set (tests), runs between the catalog read and
+	// the DDL of a batch.
+	afterBatchRead func()
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -177,6 +190,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.maxAttempts <= 0 {
 		e.maxAttempts = DefaultMaxAttempts
+	}
+	switch {
+	case cfg.MaxBatch < 0 || cfg.IssueWorkers < 0:
+		return nil, errors.New("postgres engine: MaxBatch and IssueWorkers must not be negative")
+	case cfg.MaxBatch != 1:
+		e.queue = newIssueQueue(cmp.Or(cfg.IssueWorkers, DefaultIssueWorkers), cmp.Or(cfg.MaxBatch, DefaultMaxBatch))
 	}
 	if e.rand == nil {
 		e.rand = rand.Reader

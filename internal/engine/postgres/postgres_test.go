@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,6 +39,14 @@ func TestConformanceSuperuser(t *testing.T) {
 	enginetest.Run(t, func(t *testing.T) (engine.Engine, string) {
 		u := pgtest.New(t)
 		return newEngine(t, Config{URL: u}), u
+	})
+}
+
+// TestConformanceUnbatched runs the suite with batching off (MaxBatch 1).
+func TestConformanceUnbatched(t *testing.T) {
+	enginetest.Run(t, func(t *testing.T) (engine.Engine, string) {
+		u := pgtest.New(t)
+		return newEngine(t, Config{URL: u, MaxBatch: 1}), u
 	})
 }
 
@@ -619,31 +626,17 @@ func TestReservedNamesRefused(t *testing.T) {
 	}
 }
 
-func TestCurrentSettingsSQLMatchesQuietSettings(t *testing.T) {
-	var want []string
-	for _, s := range quietSettings {
-		want = append(want, "current_setting('"+s.name+"', true)")
-	}
-	if got := "ARRAY[" + strings.Join(want, ", ") + "]::text[]"; got != currentSettingsSQL {
-		t.Fatalf("currentSettingsSQL is out of step with quietSettings:\n%s\n%s", currentSettingsSQL, got)
-	}
-}
-
 func TestQuietSQL(t *testing.T) {
-	all := []string{"log_statement", "log_min_error_statement", "log_min_duration_statement", "log_min_duration_sample", "debug_print_plan", "pgaudit.log"}
-	s := func(v string) *string { return &v }
-	current := []*string{s("all"), s("error"), s("0"), s("-1"), s("0"), s("off"), s("off"), s("on"), nil, nil}
-	off, restore := quietSQL(all, current)
-	want := []string{
-		"SET LOCAL log_statement = 'none'",
-		"SET LOCAL log_min_error_statement = 'panic'",
-		"SET LOCAL log_min_duration_statement = '-1'",
-		"SET LOCAL debug_print_plan = 'off'", // on now; the sample setting is already quiet
+	off, restore := quietSQL([]string{"log_min_duration_statement", "log_statement", "pgaudit.log"})
+	if want := "SELECT set_config('log_statement', 'none', true), set_config('log_min_duration_statement', '-1', true), " +
+		"set_config('pgaudit.log', 'none', true)"; off != want {
+		t.Errorf("off = %s", off)
 	}
-	if !slices.Equal(off, want) || len(restore) != len(want) || restore[0] != "SET LOCAL log_statement TO DEFAULT" {
-		t.Errorf("quietSQL = %q, %q", off, restore)
+	if want := "SELECT set_config('log_statement', NULL, true), set_config('log_min_duration_statement', NULL, true), " +
+		"set_config('pgaudit.log', NULL, true)"; restore != want {
+		t.Errorf("restore = %s", restore)
 	}
-	if off, _ := quietSQL(nil, current); len(off) != 0 {
+	if off, _ := quietSQL(nil); off != "" {
 		t.Errorf("quietSQL without privileges = %q", off)
 	}
 }

@@ -3,8 +3,8 @@ package awstest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"crypto/rand"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
