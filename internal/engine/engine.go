@@ -39,7 +39,15 @@ type Engine interface {
 	// dbUser (only those; never a membership dbiam did not grant). Groups
 	// that dbiam never granted, or that no longer exist, are skipped: it
 	// is idempotent.
-	RevokeGroups(ctx context.Context, dbUser string, groups []string) error
+	//
+	// stillNeeded, when not nil, is called once the engine holds off
+	// concurrent Issue calls for dbUser that ask for groups, and returns
+	// the groups an unexpired credential still needs (read again by the
+	// caller from its records, which it writes before calling Issue);
+	// those are not revoked. An Issue that waited sees the revocation and
+	// grants its groups again: a credential is never left without a group
+	// it asked for.
+	RevokeGroups(ctx context.Context, dbUser string, groups []string, stillNeeded func(context.Context) ([]string, error)) error
 
 	// Close releases the engine's connections.
 	Close() error

@@ -58,9 +58,10 @@
 // grants only through engine.RevokeGroups, which revokes only the wrapper
 // memberships dbiam granted. It never holds, logs or stores a password.
 //
-// Known limit: a group grant revoked at the same moment as a new credential
-// of the same db user asks for the same group (the engine sees the grant,
-// so it does not grant it again, and the revocation then removes it) leaves
-// that new credential without the group. Closing this race needs the engine
-// to serialize Issue and RevokeGroups per db user.
+// A group is revoked only after the store, read again while the engine
+// holds off new credentials of the same db user that ask for groups, shows
+// that no unexpired credential needs it (engine.Engine.RevokeGroups'
+// stillNeeded). Credentials are recorded before their login is issued, so a
+// credential issued at the same moment either is seen by that read (the
+// group stays) or waits for the revocation and grants the group again.
 package reaper

@@ -183,7 +183,13 @@ func (r *Reaper) revokeUnneededGroups(ctx context.Context, eng engine.Engine, cl
 		if len(revoke) == 0 {
 			continue
 		}
-		if err := eng.RevokeGroups(ctx, user, revoke); err != nil {
+		// The engine calls back, holding off new credentials of this user
+		// that ask for groups, for the groups still needed: a credential
+		// recorded since the read above keeps its groups.
+		stillNeeded := func(ctx context.Context) ([]string, error) {
+			return r.cfg.Store.ActiveGroups(ctx, cluster, user, r.now())
+		}
+		if err := eng.RevokeGroups(ctx, user, revoke, stillNeeded); err != nil {
 			errs = append(errs, err)
 			r.log.Warn("revoking group grants failed; reconciliation retries", "cluster", cluster, "db_user", user, "groups", revoke, "error", err)
 			continue

@@ -379,11 +379,11 @@ func (c *countingEngine) Revoke(ctx context.Context, req engine.RevokeRequest) (
 	return c.Engine.Revoke(ctx, req)
 }
 
-func (c *countingEngine) RevokeGroups(ctx context.Context, dbUser string, groups []string) error {
+func (c *countingEngine) RevokeGroups(ctx context.Context, dbUser string, groups []string, stillNeeded func(context.Context) ([]string, error)) error {
 	c.mu.Lock()
 	c.revokeGroups++
 	c.mu.Unlock()
-	return c.Engine.RevokeGroups(ctx, dbUser, groups)
+	return c.Engine.RevokeGroups(ctx, dbUser, groups, stillNeeded)
 }
 
 // blockingEngine is a cluster that hangs: every call waits for its context.
@@ -399,7 +399,7 @@ func (blockingEngine) ListManaged(ctx context.Context) (engine.Managed, error) {
 	return engine.Managed{}, fmt.Errorf("list managed logins: %w", ctx.Err())
 }
 
-func (blockingEngine) RevokeGroups(ctx context.Context, _ string, _ []string) error {
+func (blockingEngine) RevokeGroups(ctx context.Context, _ string, _ []string, _ func(context.Context) ([]string, error)) error {
 	<-ctx.Done()
 	return fmt.Errorf("revoke groups: %w", ctx.Err())
 }

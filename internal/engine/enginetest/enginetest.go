@@ -52,6 +52,7 @@ func Run(t *testing.T, newEngine NewFunc) {
 		{"RevokeTerminate", testRevokeTerminate},
 		{"ListManagedFromCatalog", testListManaged},
 		{"Verify", testVerify},
+		{"GroupRevocationRacingIssue", testGroupRevocationRace},
 		{"Concurrency", testConcurrency},
 		{"ConcurrentMixedRequests", testConcurrentMixed},
 		{"LogsNeverContainPassword", testLogs},
@@ -492,7 +493,7 @@ func testGroups(t *testing.T, newEngine NewFunc) {
 		}
 	}
 
-	if err := v.e.RevokeGroups(t.Context(), user, []string{readers, manual, later}); err != nil {
+	if err := v.e.RevokeGroups(t.Context(), user, []string{readers, manual, later}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The group's privileges are gone, for new and existing sessions.
@@ -523,13 +524,13 @@ func testGroups(t *testing.T, newEngine NewFunc) {
 	}
 	// Idempotent, and unknown groups are skipped.
 	before := v.snapshot()
-	if err := v.e.RevokeGroups(t.Context(), user, []string{readers, v.name("nosuch")}); err != nil {
+	if err := v.e.RevokeGroups(t.Context(), user, []string{readers, v.name("nosuch")}, nil); err != nil {
 		t.Errorf("second RevokeGroups: %v", err)
 	}
 	if v.snapshot() != before {
 		t.Errorf("second RevokeGroups changed the catalog")
 	}
-	if err := v.e.RevokeGroups(t.Context(), `x"; DROP ROLE postgres; --`, []string{readers}); !errors.Is(err, engine.ErrInvalidName) {
+	if err := v.e.RevokeGroups(t.Context(), `x"; DROP ROLE postgres; --`, []string{readers}, nil); !errors.Is(err, engine.ErrInvalidName) {
 		t.Errorf("RevokeGroups with a hostile user: %v", err)
 	}
 }
@@ -722,7 +723,7 @@ func testHostileNames(t *testing.T, newEngine NewFunc) {
 		if _, err := v.e.Revoke(t.Context(), engine.RevokeRequest{LoginName: bad, Terminate: true}); !errors.Is(err, engine.ErrInvalidName) {
 			t.Errorf("Revoke %q = %v, want ErrInvalidName", bad, err)
 		}
-		if err := v.e.RevokeGroups(t.Context(), user, []string{bad}); !errors.Is(err, engine.ErrInvalidName) {
+		if err := v.e.RevokeGroups(t.Context(), user, []string{bad}, nil); !errors.Is(err, engine.ErrInvalidName) {
 			t.Errorf("RevokeGroups %q = %v, want ErrInvalidName", bad, err)
 		}
 	}
@@ -1020,6 +1021,63 @@ func testConcurrency(t *testing.T, newEngine NewFunc) {
 		if n := v.queryString(`SELECT count(*)::text FROM pg_roles WHERE rolname LIKE $1`, "IAM:"+user+":%"); n != "0" {
 			t.Errorf("%s logins left after revoking all", n)
 		}
+	}
+}
+
+// testGroupRevocationRace revokes a group while a new credential of the
+// same user asks for it, the new credential having been recorded after the
+// caller's first look at its records (the engine calls stillNeeded, which
+// here starts that Issue and finds no credential needing the group): the
+// Issue must not rely on the grant being revoked, so the user ends up
+// holding the group, granted by that Issue.
+func testGroupRevocationRace(t *testing.T, newEngine NewFunc) {
+	v := setup(t, newEngine)
+	user, readers := v.name("uma"), v.name("readers")
+	v.createRole(user, "NOLOGIN")
+	v.createRole(readers, "NOLOGIN")
+	first := v.request(user)
+	first.Groups = []string{readers}
+	if resp := v.issue(first); !slices.Equal(resp.GrantedGroups, []string{readers}) {
+		t.Fatalf("first issue: GrantedGroups = %q", resp.GrantedGroups)
+	}
+	second := v.request(user)
+	second.Groups = []string{readers}
+	var (
+		resp engine.IssueResponse
+		err  error
+		done = make(chan struct{})
+	)
+	stillNeeded := func(ctx context.Context) ([]string, error) {
+		go func() {
+			defer close(done)
+			resp, err = v.e.Issue(t.Context(), second)
+		}()
+		// Long enough for an Issue that does not wait to finish.
+		select {
+		case <-done:
+		case <-time.After(500 * time.Millisecond):
+		}
+		return nil, nil
+	}
+	if err := v.e.RevokeGroups(t.Context(), user, []string{readers}, stillNeeded); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if err != nil {
+		t.Fatalf("the racing Issue: %v", err)
+	}
+	if got := v.queryString(`SELECT pg_has_role($1, $2, 'MEMBER')::text`, user, readers); got != "true" {
+		t.Errorf("after the race %q is not a member of %q: the new credential lost its group", user, readers)
+	}
+	if !slices.Equal(resp.GrantedGroups, []string{readers}) {
+		t.Errorf("racing Issue: GrantedGroups = %q, want the group granted again", resp.GrantedGroups)
+	}
+	// And stillNeeded keeps what it returns.
+	if err := v.e.RevokeGroups(t.Context(), user, []string{readers}, func(context.Context) ([]string, error) { return []string{readers}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.queryString(`SELECT pg_has_role($1, $2, 'MEMBER')::text`, user, readers); got != "true" {
+		t.Errorf("a group stillNeeded returned was revoked")
 	}
 }
 

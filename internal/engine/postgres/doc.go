@@ -42,6 +42,13 @@
 // members of roles held by the group marker. Groups must be NOLOGIN,
 // non-superuser roles that dbiam does not manage.
 //
+// An Issue that asks for groups and RevokeGroups for the same db user are
+// serialized by a per-user advisory lock, taken first in both transactions
+// and held to COMMIT; RevokeGroups calls its stillNeeded callback under it.
+// So a revocation decided on records read before a new credential was
+// recorded cannot strip that credential's group: either the callback sees
+// the new record, or the Issue waits, sees the revocation and grants again.
+//
 // # CONNECT
 //
 // With DbName, the login is granted CONNECT on that database. Without it,

@@ -287,6 +287,11 @@ func (e *Engine) inspect(ctx context.Context, conn *pgxpool.Conn, req engine.Iss
 	}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+	if len(groups) > 0 {
+		// Before the reads: a concurrent RevokeGroups for this user either
+		// committed (we see its revocation and grant again) or waits.
+		b.Queue(userLockSQL, req.DbUser)
+	}
 	e.queueDatabases(b, req.DbName, p.quiet, &p.dbs)
 	e.queueRoles(b, []*plan{p}, []engine.IssueRequest{req})
 	if len(groups) > 0 {

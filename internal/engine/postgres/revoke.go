@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -289,7 +290,9 @@ ORDER BY 1`
 
 // RevokeGroups implements engine.Engine: it revokes from dbUser the wrapper
 // roles through which dbiam granted the groups, never a direct membership.
-func (e *Engine) RevokeGroups(ctx context.Context, dbUser string, groups []string) error {
+// It holds the db user's advisory lock (see userLockSQL) from before
+// stillNeeded is called until it commits.
+func (e *Engine) RevokeGroups(ctx context.Context, dbUser string, groups []string, stillNeeded func(context.Context) ([]string, error)) error {
 	if err := engine.ValidateRoleName(dbUser); err != nil {
 		return fmt.Errorf("revoke groups: db user: %w", err)
 	}
@@ -313,16 +316,26 @@ func (e *Engine) RevokeGroups(ctx context.Context, dbUser string, groups []strin
 				rollback(conn)
 			}
 		}()
-		var wrappers []string
 		b := &pgx.Batch{}
 		b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
-		b.Queue(revokeGroupsSQL, groups, e.groupMarker, dbUser).Query(func(rows pgx.Rows) error {
-			var err error
-			wrappers, err = pgx.CollectRows(rows, pgx.RowTo[string])
-			return err
-		})
+		b.Queue(userLockSQL, dbUser)
 		if err := conn.SendBatch(ctx, b).Close(); err != nil {
 			return err
+		}
+		revoke := groups
+		if stillNeeded != nil {
+			keep, err := stillNeeded(ctx)
+			if err != nil {
+				return fmt.Errorf("groups still needed: %w", err)
+			}
+			revoke = slices.DeleteFunc(slices.Clone(groups), func(g string) bool { return slices.Contains(keep, g) })
+		}
+		var wrappers []string
+		if len(revoke) > 0 {
+			if err := conn.QueryRow(ctx, `SELECT coalesce(array_agg(rolname), '{}') FROM (`+revokeGroupsSQL+`) AS w`,
+				revoke, e.groupMarker, dbUser).Scan(&wrappers); err != nil {
+				return err
+			}
 		}
 		stmts := []stmt{}
 		for _, w := range wrappers {
@@ -339,3 +352,9 @@ func (e *Engine) RevokeGroups(ctx context.Context, dbUser string, groups []strin
 	}
 	return nil
 }
+
+// userLockSQL takes the advisory lock of a db user ($1), which serializes
+// an Issue that asks for groups with RevokeGroups for the same user. Its
+// key is "dbiu" and a hash of the name, in the two-key space (which cannot
+// collide with the one-key database locks).
+const userLockSQL = `SELECT pg_advisory_xact_lock(x'64626975'::int, hashtext($1))`
