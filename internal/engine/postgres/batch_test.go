@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -266,5 +268,58 @@ func TestBatchingConfig(t *testing.T) {
 	e = newEngine(t, Config{URL: "postgres://localhost/x"})
 	if e.queue == nil || e.queue.workers != DefaultIssueWorkers || e.queue.maxBatch != DefaultMaxBatch {
 		t.Errorf("default queue %+v", e.queue)
+	}
+}
+
+// Batches keep statement logging off for every statement that carries a
+// verifier, and on for the rest: with log_statement = all, many concurrent
+// issues leave their comments in the server log and no verifier, password
+// or CREATE ROLE … PASSWORD statement.
+func TestBatchedIssuesNeverLogVerifiers(t *testing.T) {
+	u := pgtest.New(t)
+	e := newEngine(t, Config{URL: u + "&log_statement=all&log_min_error_statement=error", IssueWorkers: 1})
+	logPath := serverLogPath(t, u)
+	before, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Skipf("cannot read the server log: %v", err)
+	}
+	user := "batchlog_" + randomHex(4)
+	first := request(user)
+	first.AutoCreate = true
+	if _, err := e.Issue(t.Context(), first); err != nil {
+		t.Fatal(err)
+	}
+	reqs := make([]engine.IssueRequest, 24)
+	var wg sync.WaitGroup
+	errs := make([]error, len(reqs))
+	for i := range reqs {
+		reqs[i] = request(user)
+		reqs[i].Comment = "batchlog-comment-" + randomHex(6)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.Issue(t.Context(), reqs[i])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	log := waitForLog(t, logPath, len(before), reqs[len(reqs)-1].Comment)
+	for _, r := range append(reqs, first) {
+		if strings.Contains(log, r.Password.Reveal()) {
+			t.Fatalf("a password is in the server log")
+		}
+	}
+	if strings.Contains(log, "SCRAM-SHA-256$") || strings.Contains(log, "PASSWORD") {
+		t.Errorf("a statement with a verifier was logged")
+	}
+	for _, r := range reqs {
+		if !strings.Contains(log, r.Comment) {
+			t.Errorf("the COMMENT of %s was not logged: logging was not restored", r.LoginName)
+		}
+	}
+	if !strings.Contains(log, "GRANT CONNECT") && !strings.Contains(log, "ALTER ROLE") {
+		t.Errorf("the statements after the verifiers were not logged")
 	}
 }
