@@ -224,3 +224,47 @@ func TestGetClusterCredentialsRefusals(t *testing.T) {
 		t.Errorf("message %q", ae.ErrorMessage())
 	}
 }
+
+// A DbUser of 63 bytes, PostgreSQL's limit for the role itself, gets a
+// login whose name is cut to fit (the random suffix keeps it unique) and
+// acts as the whole user; 64 bytes are refused.
+func TestLongDbUser(t *testing.T) {
+	env := newClusterEnv(t)
+	ctx := t.Context()
+	long := "svc." + strings.Repeat("x", 40) + "@example-corp.io" // 60 bytes
+	long += strings.Repeat("z", 63-len(long))
+	client := redshift.NewFromConfig(env.srv.AWSConfig(awstest.RootAccessKeyID, awstest.RootSecretAccessKey, ""))
+	var logins []string
+	for range 2 {
+		out, err := client.GetClusterCredentials(ctx, &redshift.GetClusterCredentialsInput{
+			DbUser: aws.String(long), ClusterIdentifier: aws.String("dev"), AutoCreate: aws.Bool(true), DbName: aws.String(env.db)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		login := aws.ToString(out.DbUser)
+		if len(login) > 63 || !strings.HasPrefix(login, "IAMA:svc.") {
+			t.Fatalf("login name %q (%d bytes)", login, len(login))
+		}
+		conn, err := env.connect(ctx, login, aws.ToString(out.DbPassword), env.db)
+		if err != nil {
+			t.Fatalf("log in as %q: %v", login, err)
+		}
+		var sessionUser, currentUser string
+		if err := conn.QueryRow(ctx, "SELECT session_user, current_user").Scan(&sessionUser, &currentUser); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.Close(ctx)
+		if sessionUser != login || currentUser != long {
+			t.Errorf("session_user %q current_user %q, want %q and %q", sessionUser, currentUser, login, long)
+		}
+		logins = append(logins, login)
+	}
+	if logins[0] == logins[1] {
+		t.Errorf("two credentials share the login %q", logins[0])
+	}
+	_, err := client.GetClusterCredentials(ctx, &redshift.GetClusterCredentialsInput{
+		DbUser: aws.String(long + "z"), ClusterIdentifier: aws.String("dev"), AutoCreate: aws.Bool(true)})
+	if ae := wantCode(t, err, "InvalidParameterValue"); !strings.Contains(ae.ErrorMessage(), "1 to 63") {
+		t.Errorf("message %q", ae.ErrorMessage())
+	}
+}

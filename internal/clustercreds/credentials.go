@@ -149,8 +149,8 @@ func (s *Service) getClusterCredentialsWithIAM(ctx context.Context, req *dispatc
 	default:
 		return nil, awserr.New("UnsupportedOperation", "GetClusterCredentialsWithIAM needs an IAM user or role session; the account root has no database identity.")
 	}
-	if len(dbUser) > maxRoleNameBytes-1-loginSuffixLen {
-		return nil, invalidParameter("The IAM identity name is too long for a database user name (PostgreSQL allows 63 bytes including the credential suffix).")
+	if len(dbUser) > maxRoleNameBytes {
+		return nil, invalidParameter("The IAM identity name is too long for a database user name (PostgreSQL allows 63 bytes, including the " + dbUser[:strings.IndexByte(dbUser, ':')+1] + " prefix).")
 	}
 	dbName := deref(in.DbName)
 	if dbName != "" {
@@ -197,7 +197,7 @@ func (s *Service) issue(ctx context.Context, req *dispatch.Request, r issueReque
 	}
 	now := s.now().UTC()
 	expires := now.Add(r.duration).Truncate(time.Millisecond)
-	login := r.loginBase + ":" + suffix
+	login := loginName(r.loginBase, suffix)
 	id := "cred-" + suffix
 	rec := store.IssuedCredential{
 		ID: id, Cluster: r.cluster.Identifier, LoginRole: login, DbUser: r.dbUser, DbName: r.dbName, Groups: r.groups,

@@ -17,10 +17,23 @@ const (
 	loginSuffixLen = 10
 	// maxRoleNameBytes is PostgreSQL's identifier limit (NAMEDATALEN-1).
 	maxRoleNameBytes = 63
-	// MaxDbUserBytes is the longest DbUser whose login role name fits:
-	// 63 - len("IAMA:") - len(":") - suffix.
-	MaxDbUserBytes = maxRoleNameBytes - len(prefixIAMCreate) - 1 - loginSuffixLen
+	// MaxDbUserBytes is the longest DbUser: the database user is a
+	// PostgreSQL role (Redshift allows 64 characters).
+	MaxDbUserBytes = maxRoleNameBytes
 )
+
+// loginName returns the login role name of one credential:
+// "<base>:<suffix>", base being the Redshift prefix and the db user. When
+// that exceeds PostgreSQL's 63 bytes, base is cut to fit: the suffix keeps
+// the name unique, and the login's membership, its SET role and comment,
+// and dbiam's record name the whole db user. Names are ASCII (checkName),
+// so cutting bytes cuts characters.
+func loginName(base, suffix string) string {
+	if keep := maxRoleNameBytes - 1 - len(suffix); len(base) > keep {
+		base = base[:keep]
+	}
+	return base + ":" + suffix
+}
 
 // reservedWords are names Redshift refuses as users, groups or databases,
 // and PostgreSQL's role keywords.
