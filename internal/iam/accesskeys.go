@@ -22,6 +22,10 @@ func AccessKeySecretAAD(accessKeyID string) []byte {
 	return []byte("access_key:" + accessKeyID + ":secret")
 }
 
+func accessKeyNotFound(id string) error {
+	return noSuchEntity("The Access Key with id %s cannot be found.", quoted(id))
+}
+
 type accessKeyXML struct {
 	UserName        string          `xml:"UserName"`
 	AccessKeyID     string          `xml:"AccessKeyId"`
@@ -39,11 +43,7 @@ func (s *Service) createAccessKey(ctx context.Context, req *dispatch.Request) (a
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	name, err := s.targetUser(req, in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.authorizedUser(ctx, req, "iam:CreateAccessKey", name)
+	u, name, err := s.authorizedTargetUser(ctx, req, "iam:CreateAccessKey", in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -94,11 +94,7 @@ func (s *Service) listAccessKeys(ctx context.Context, req *dispatch.Request) (an
 	if _, err := maxItems(in.MaxItems); err != nil {
 		return nil, err
 	}
-	name, err := s.targetUser(req, in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.authorizedUser(ctx, req, "iam:ListAccessKeys", name)
+	u, name, err := s.authorizedTargetUser(ctx, req, "iam:ListAccessKeys", in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -122,17 +118,13 @@ type accessKeyInput struct {
 // ownedKey authorizes action on the key's owner and returns the key, which
 // must belong to that user.
 func (s *Service) ownedKey(ctx context.Context, req *dispatch.Request, action string, in accessKeyInput) (store.AccessKey, error) {
-	name, err := s.targetUser(req, in.UserName)
-	if err != nil {
-		return store.AccessKey{}, err
-	}
-	u, err := s.authorizedUser(ctx, req, action, name)
+	u, _, err := s.authorizedTargetUser(ctx, req, action, in.UserName)
 	if err != nil {
 		return store.AccessKey{}, err
 	}
 	k, err := s.store.GetAccessKey(ctx, in.AccessKeyID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && k.UserName != u.Name) {
-		return store.AccessKey{}, noSuchEntity("The Access Key with id %s cannot be found.", quoted(in.AccessKeyID))
+		return store.AccessKey{}, accessKeyNotFound(in.AccessKeyID)
 	}
 	return k, err
 }
@@ -154,7 +146,7 @@ func (s *Service) updateAccessKey(ctx context.Context, req *dispatch.Request) (a
 		return k, nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, noSuchEntity("The Access Key with id %s cannot be found.", quoted(in.AccessKeyID))
+		return nil, accessKeyNotFound(in.AccessKeyID)
 	}
 	return nil, err
 }
@@ -172,7 +164,7 @@ func (s *Service) deleteAccessKey(ctx context.Context, req *dispatch.Request) (a
 		return nil, err
 	}
 	if err := s.store.DeleteAccessKey(ctx, k.ID); errors.Is(err, store.ErrNotFound) {
-		return nil, noSuchEntity("The Access Key with id %s cannot be found.", quoted(in.AccessKeyID))
+		return nil, accessKeyNotFound(in.AccessKeyID)
 	} else if err != nil {
 		return nil, err
 	}
@@ -197,7 +189,7 @@ func (s *Service) getAccessKeyLastUsed(ctx context.Context, req *dispatch.Reques
 	}
 	k, err := s.store.GetAccessKey(ctx, in.AccessKeyID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, noSuchEntity("The Access Key with id %s cannot be found.", quoted(in.AccessKeyID))
+		return nil, accessKeyNotFound(in.AccessKeyID)
 	}
 	if err != nil {
 		return nil, err

@@ -32,16 +32,7 @@ func (s *Service) groupToXML(g store.Group) groupXML {
 // only to callers allowed to act on that group name.
 func (s *Service) authorizedGroup(ctx context.Context, req *dispatch.Request, action, name string) (store.Group, error) {
 	g, err := s.store.GetGroup(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		if aerr := s.authz.Authorize(ctx, req, action, s.groupARN("/", name)); aerr != nil {
-			return store.Group{}, aerr
-		}
-		return store.Group{}, entityError(err, "group", name)
-	}
-	if err != nil {
-		return store.Group{}, err
-	}
-	if err := s.authz.Authorize(ctx, req, action, s.groupARN(g.Path, g.Name)); err != nil {
+	if err := s.authorizeEntityLookup(ctx, req, store.KindGroup, action, name, err, g.Path, g.Name); err != nil {
 		return store.Group{}, err
 	}
 	return g, nil
@@ -104,9 +95,7 @@ func (s *Service) getGroup(ctx context.Context, req *dispatch.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	var v validation
-	v.name("groupName", in.GroupName, 128)
-	if err := v.err(); err != nil {
+	if err := validName("groupName", in.GroupName, 128); err != nil {
 		return nil, err
 	}
 	g, err := s.authorizedGroup(ctx, req, "iam:GetGroup", in.GroupName)
@@ -118,11 +107,8 @@ func (s *Service) getGroup(ctx context.Context, req *dispatch.Request) (any, err
 		return nil, entityError(err, "group", in.GroupName)
 	}
 	page, truncated, next := paginate(members, func(u store.User) string { return strings.ToLower(u.Name) }, marker, max)
-	res := &getGroupResult{Group: s.groupToXML(g), Users: make([]userXML, 0, len(page)), IsTruncated: truncated, Marker: next}
-	for _, u := range page {
-		res.Users = append(res.Users, s.userToXML(u, false))
-	}
-	return res, nil
+	toXML := func(u store.User) userXML { return s.userToXML(u, false) }
+	return &getGroupResult{Group: s.groupToXML(g), Users: mapEach(page, toXML), IsTruncated: truncated, Marker: next}, nil
 }
 
 type listGroupsResult struct {
@@ -132,33 +118,15 @@ type listGroupsResult struct {
 }
 
 func (s *Service) listGroups(ctx context.Context, req *dispatch.Request) (any, error) {
-	var in listInput
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	prefix := pathOrDefault(in.PathPrefix)
-	max, err := maxItems(in.MaxItems)
+	l, err := s.authorizedPathListing(ctx, req, store.KindGroup, "iam:ListGroups")
 	if err != nil {
 		return nil, err
 	}
-	var v validation
-	v.pathPrefix(prefix)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if err := s.authz.Authorize(ctx, req, "iam:ListGroups", s.groupARN(prefix, "")); err != nil {
-		return nil, err
-	}
-	groups, truncated, next, err := listByPath(ctx, deref(in.Marker), max, prefix, s.store.ListGroups,
-		func(g store.Group) (string, string) { return g.Path, g.Name })
+	groups, truncated, next, err := listByPath(ctx, l, s.store.ListGroups, func(g store.Group) (string, string) { return g.Path, g.Name })
 	if err != nil {
 		return nil, err
 	}
-	res := &listGroupsResult{Groups: make([]groupXML, 0, len(groups)), IsTruncated: truncated, Marker: next}
-	for _, g := range groups {
-		res.Groups = append(res.Groups, s.groupToXML(g))
-	}
-	return res, nil
+	return &listGroupsResult{Groups: mapEach(groups, s.groupToXML), IsTruncated: truncated, Marker: next}, nil
 }
 
 type updateGroupInput struct {
@@ -187,27 +155,15 @@ func (s *Service) updateGroup(ctx context.Context, req *dispatch.Request) (any, 
 	if err != nil {
 		return nil, err
 	}
-	newName, newPath := g.Name, g.Path
-	if in.NewGroupName != nil {
-		newName = *in.NewGroupName
-	}
-	if in.NewPath != nil {
-		newPath = *in.NewPath
-	}
-	if newName != g.Name || newPath != g.Path {
-		// AWS requires permission on the new identity too.
-		if err := s.authz.Authorize(ctx, req, "iam:UpdateGroup", s.groupARN(newPath, newName)); err != nil {
-			return nil, err
-		}
+	newName, newPath, err := s.authorizeRename(ctx, req, store.KindGroup, "iam:UpdateGroup", g.Name, g.Path, in.NewGroupName, in.NewPath)
+	if err != nil {
+		return nil, err
 	}
 	_, err = s.store.UpdateGroup(ctx, in.GroupName, func(g store.Group) (store.Group, error) {
 		g.Name, g.Path = newName, newPath
 		return g, nil
 	})
-	if errors.Is(err, store.ErrAlreadyExists) {
-		return nil, entityError(err, "group", newName)
-	}
-	return nil, entityError(err, "group", in.GroupName)
+	return nil, renameError(err, store.KindGroup, in.GroupName, newName)
 }
 
 type groupNameInput struct {
@@ -219,9 +175,7 @@ func (s *Service) deleteGroup(ctx context.Context, req *dispatch.Request) (any, 
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	var v validation
-	v.name("groupName", in.GroupName, 128)
-	if err := v.err(); err != nil {
+	if err := validName("groupName", in.GroupName, 128); err != nil {
 		return nil, err
 	}
 	if _, err := s.authorizedGroup(ctx, req, "iam:DeleteGroup", in.GroupName); err != nil {
@@ -330,9 +284,7 @@ func (s *Service) listGroupsForUser(ctx context.Context, req *dispatch.Request) 
 	if err != nil {
 		return nil, err
 	}
-	var v validation
-	v.name("userName", in.UserName, 128)
-	if err := v.err(); err != nil {
+	if err := validName("userName", in.UserName, 128); err != nil {
 		return nil, err
 	}
 	u, err := s.authorizedUser(ctx, req, "iam:ListGroupsForUser", in.UserName)
@@ -344,9 +296,5 @@ func (s *Service) listGroupsForUser(ctx context.Context, req *dispatch.Request) 
 		return nil, entityError(err, "user", in.UserName)
 	}
 	page, truncated, next := paginate(groups, func(g store.Group) string { return strings.ToLower(g.Name) }, marker, max)
-	res := &listGroupsResult{Groups: make([]groupXML, 0, len(page)), IsTruncated: truncated, Marker: next}
-	for _, g := range page {
-		res.Groups = append(res.Groups, s.groupToXML(g))
-	}
-	return res, nil
+	return &listGroupsResult{Groups: mapEach(page, s.groupToXML), IsTruncated: truncated, Marker: next}, nil
 }

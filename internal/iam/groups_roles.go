@@ -74,23 +74,55 @@ func (v *validation) pathPrefix(value string) {
 	}
 }
 
+// pathListing is the validated PathPrefix, Marker and MaxItems of a
+// List{Users,Groups,Roles} request.
+type pathListing struct {
+	prefix, marker string
+	max            int
+}
+
+// authorizedPathListing decodes and validates a ListGroups or ListRoles
+// request and authorizes action on the path prefix of kind's entities.
+func (s *Service) authorizedPathListing(ctx context.Context, req *dispatch.Request, kind store.PrincipalKind, action string) (pathListing, error) {
+	var in listInput
+	if err := req.Decode(&in); err != nil {
+		return pathListing{}, err
+	}
+	prefix := pathOrDefault(in.PathPrefix)
+	max, err := maxItems(in.MaxItems)
+	if err != nil {
+		return pathListing{}, err
+	}
+	var v validation
+	v.pathPrefix(prefix)
+	if err := v.err(); err != nil {
+		return pathListing{}, err
+	}
+	if err := s.authz.Authorize(ctx, req, action, s.entityARN(kind, prefix, "")); err != nil {
+		return pathListing{}, err
+	}
+	return pathListing{prefix: prefix, marker: deref(in.Marker), max: max}, nil
+}
+
 // listByPath pages through a store listing sorted by lower-cased name and
-// keeps the entities whose path starts with prefix, like listUsers: the
-// marker it returns is the lower-cased name of the last entity returned.
-func listByPath[T any](ctx context.Context, marker string, max int, prefix string,
+// keeps the entities whose path starts with the prefix: at most l.max of
+// them, after l.marker. The marker it returns is the lower-cased name of the
+// last entity returned.
+func listByPath[T any](ctx context.Context, l pathListing,
 	list func(context.Context, store.Page) ([]T, string, error), pathName func(T) (string, string),
 ) (items []T, truncated bool, next string, err error) {
+	marker := l.marker
 	for {
-		page, more, err := list(ctx, store.Page{Marker: marker, MaxItems: max})
+		page, more, err := list(ctx, store.Page{Marker: marker, MaxItems: l.max})
 		if err != nil {
 			return nil, false, "", err
 		}
 		for _, e := range page {
 			path, name := pathName(e)
-			if !strings.HasPrefix(path, prefix) {
+			if !strings.HasPrefix(path, l.prefix) {
 				continue
 			}
-			if len(items) == max {
+			if len(items) == l.max {
 				// More matching entities remain: resume after the last one.
 				return items, true, marker, nil
 			}
@@ -120,6 +152,15 @@ func paginate[T any](all []T, key func(T) string, marker string, max int) (page 
 	}
 	page = rest[:max]
 	return page, true, key(page[max-1])
+}
+
+// mapEach returns f applied to every item, as a non-nil slice.
+func mapEach[T, R any](items []T, f func(T) R) []R {
+	out := make([]R, 0, len(items))
+	for _, item := range items {
+		out = append(out, f(item))
+	}
+	return out
 }
 
 // pageParams validates Marker and MaxItems of an in-memory listing.

@@ -281,11 +281,8 @@ func (s *Service) listInlinePolicies(o inlineOwners, decode inlineDecoder) dispa
 			return nil, entityError(err, o.noun, in.Owner)
 		}
 		page, truncated, next := paginate(all, func(p store.InlinePolicy) string { return strings.ToLower(p.Name) }, marker, max)
-		res := &listInlinePoliciesResult{PolicyNames: make([]string, 0, len(page)), IsTruncated: truncated, Marker: next}
-		for _, p := range page {
-			res.PolicyNames = append(res.PolicyNames, p.Name)
-		}
-		return res, nil
+		name := func(p store.InlinePolicy) string { return p.Name }
+		return &listInlinePoliciesResult{PolicyNames: mapEach(page, name), IsTruncated: truncated, Marker: next}, nil
 	}
 }
 

@@ -25,31 +25,12 @@ type attachOwner struct {
 // "User", "Group", "Role".
 func attachNoun(kind store.PrincipalKind) string { return capitalize(string(kind)) }
 
-func (s *Service) attachOwnerARN(kind store.PrincipalKind, path, name string) string {
-	switch kind {
-	case store.KindGroup:
-		return s.groupARN(path, name)
-	case store.KindRole:
-		return s.roleARN(path, name)
-	}
-	return s.userARN(path, name)
-}
-
 // authorizedAttachOwner loads the user, group or role and authorizes action
 // on its ARN; like authorizedUser, a missing entity is reported only to
 // callers allowed to act on that name.
 func (s *Service) authorizedAttachOwner(ctx context.Context, req *dispatch.Request, kind store.PrincipalKind, action, name string) (attachOwner, error) {
 	o, err := s.getAttachOwner(ctx, kind, name)
-	if errors.Is(err, store.ErrNotFound) {
-		if aerr := s.authz.Authorize(ctx, req, action, s.attachOwnerARN(kind, "/", name)); aerr != nil {
-			return attachOwner{}, aerr
-		}
-		return attachOwner{}, entityError(err, string(kind), name)
-	}
-	if err != nil {
-		return attachOwner{}, err
-	}
-	if err := s.authz.Authorize(ctx, req, action, s.attachOwnerARN(kind, o.path, o.name)); err != nil {
+	if err := s.authorizeEntityLookup(ctx, req, kind, action, name, err, o.path, o.name); err != nil {
 		return attachOwner{}, err
 	}
 	return o, nil
@@ -339,9 +320,7 @@ func (s *Service) listEntitiesForPolicy(ctx context.Context, req *dispatch.Reque
 	if in.EntityFilter != nil {
 		v.enum("entityFilter", *in.EntityFilter, "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
 	}
-	if in.PolicyUsageFilter != nil {
-		v.enum("policyUsageFilter", *in.PolicyUsageFilter, usagePermissionsPolicy, usagePermissionsBoundary)
-	}
+	v.policyUsageFilter(in.PolicyUsageFilter)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

@@ -91,16 +91,8 @@ func (s *Service) authorizedPolicy(ctx context.Context, req *dispatch.Request, a
 		return store.ManagedPolicy{}, err
 	}
 	p, err := s.lookupPolicy(ctx, arn)
-	if errors.Is(err, store.ErrNotFound) {
-		if aerr := s.authz.Authorize(ctx, req, action, arn); aerr != nil {
-			return store.ManagedPolicy{}, aerr
-		}
-		return store.ManagedPolicy{}, policyNotFound(arn)
-	}
-	if err != nil {
-		return store.ManagedPolicy{}, err
-	}
-	if err := s.authz.Authorize(ctx, req, action, s.policyARN(p.Path, p.Name)); err != nil {
+	notFound := func() error { return policyNotFound(arn) }
+	if err := s.authorizeLookup(ctx, req, action, err, s.policyARN(p.Path, p.Name), arn, notFound); err != nil {
 		return store.ManagedPolicy{}, err
 	}
 	return p, nil
@@ -273,6 +265,13 @@ const (
 	usagePermissionsBoundary = "PermissionsBoundary"
 )
 
+// policyUsageFilter checks an optional PolicyUsageFilter parameter.
+func (v *validation) policyUsageFilter(value *string) {
+	if value != nil {
+		v.enum("policyUsageFilter", *value, usagePermissionsPolicy, usagePermissionsBoundary)
+	}
+}
+
 func (s *Service) listPolicies(ctx context.Context, req *dispatch.Request) (any, error) {
 	var in listPoliciesInput
 	if err := req.Decode(&in); err != nil {
@@ -285,9 +284,7 @@ func (s *Service) listPolicies(ctx context.Context, req *dispatch.Request) (any,
 		scope = *in.Scope
 		v.enum("scope", scope, "All", "AWS", "Local")
 	}
-	if in.PolicyUsageFilter != nil {
-		v.enum("policyUsageFilter", *in.PolicyUsageFilter, usagePermissionsPolicy, usagePermissionsBoundary)
-	}
+	v.policyUsageFilter(in.PolicyUsageFilter)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -422,12 +419,6 @@ type listPolicyTagsInput struct {
 	MaxItems  *int    `query:"MaxItems"`
 }
 
-type listPolicyTagsResult struct {
-	Tags        []Tag  `xml:"Tags>member"`
-	IsTruncated bool   `xml:"IsTruncated"`
-	Marker      string `xml:"Marker,omitempty"`
-}
-
 func (s *Service) listPolicyTags(ctx context.Context, req *dispatch.Request) (any, error) {
 	var in listPolicyTagsInput
 	if err := req.Decode(&in); err != nil {
@@ -441,6 +432,5 @@ func (s *Service) listPolicyTags(ctx context.Context, req *dispatch.Request) (an
 	if err != nil {
 		return nil, err
 	}
-	tags, next := pageAfter(tagsFromMap(p.Tags), func(t Tag) string { return t.Key }, deref(in.Marker), max)
-	return &listPolicyTagsResult{Tags: tags, IsTruncated: next != "", Marker: next}, nil
+	return tagPage(p.Tags, deref(in.Marker), max), nil
 }

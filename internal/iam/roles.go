@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"errors"
 
 	"github.com/dbiam/dbiam/internal/awsproto/awserr"
 	"github.com/dbiam/dbiam/internal/awsproto/dispatch"
@@ -59,16 +58,7 @@ func (s *Service) roleToXML(r store.Role, full bool) roleXML {
 // only to callers allowed to act on that role name.
 func (s *Service) authorizedRole(ctx context.Context, req *dispatch.Request, action, name string) (store.Role, error) {
 	r, err := s.store.GetRole(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		if aerr := s.authz.Authorize(ctx, req, action, s.roleARN("/", name)); aerr != nil {
-			return store.Role{}, aerr
-		}
-		return store.Role{}, entityError(err, "role", name)
-	}
-	if err != nil {
-		return store.Role{}, err
-	}
-	if err := s.authz.Authorize(ctx, req, action, s.roleARN(r.Path, r.Name)); err != nil {
+	if err := s.authorizeEntityLookup(ctx, req, store.KindRole, action, name, err, r.Path, r.Name); err != nil {
 		return store.Role{}, err
 	}
 	return r, nil
@@ -174,9 +164,7 @@ type roleNameInput struct {
 
 // validRoleName checks a RoleName parameter.
 func validRoleName(name string) error {
-	var v validation
-	v.name("roleName", name, 64)
-	return v.err()
+	return validName("roleName", name, 64)
 }
 
 func (s *Service) getRole(ctx context.Context, req *dispatch.Request) (any, error) {
@@ -201,33 +189,16 @@ type listRolesResult struct {
 }
 
 func (s *Service) listRoles(ctx context.Context, req *dispatch.Request) (any, error) {
-	var in listInput
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	prefix := pathOrDefault(in.PathPrefix)
-	max, err := maxItems(in.MaxItems)
+	l, err := s.authorizedPathListing(ctx, req, store.KindRole, "iam:ListRoles")
 	if err != nil {
 		return nil, err
 	}
-	var v validation
-	v.pathPrefix(prefix)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if err := s.authz.Authorize(ctx, req, "iam:ListRoles", s.roleARN(prefix, "")); err != nil {
-		return nil, err
-	}
-	roles, truncated, next, err := listByPath(ctx, deref(in.Marker), max, prefix, s.store.ListRoles,
-		func(r store.Role) (string, string) { return r.Path, r.Name })
+	roles, truncated, next, err := listByPath(ctx, l, s.store.ListRoles, func(r store.Role) (string, string) { return r.Path, r.Name })
 	if err != nil {
 		return nil, err
 	}
-	res := &listRolesResult{Roles: make([]roleXML, 0, len(roles)), IsTruncated: truncated, Marker: next}
-	for _, r := range roles {
-		res.Roles = append(res.Roles, s.roleToXML(r, false))
-	}
-	return res, nil
+	toXML := func(r store.Role) roleXML { return s.roleToXML(r, false) }
+	return &listRolesResult{Roles: mapEach(roles, toXML), IsTruncated: truncated, Marker: next}, nil
 }
 
 type updateRoleInput struct {
@@ -365,18 +336,8 @@ func (s *Service) tagRole(ctx context.Context, req *dispatch.Request) (any, erro
 		return nil, err
 	}
 	_, err := s.store.UpdateRole(ctx, in.RoleName, func(r store.Role) (store.Role, error) {
-		merged := make(map[string]string, len(r.Tags)+len(in.Tags))
-		for k, val := range r.Tags {
-			merged[k] = val
-		}
-		for _, t := range in.Tags {
-			merged[t.Key] = t.Value
-		}
-		if len(merged) > MaxTagsPerRole {
-			return r, limitExceeded("Cannot exceed quota for TagsPerRole: %d", MaxTagsPerRole)
-		}
-		r.Tags = merged
-		return r, nil
+		err := addTags(&r.Tags, in.Tags, "TagsPerRole", MaxTagsPerRole)
+		return r, err
 	})
 	return nil, entityError(err, "role", in.RoleName)
 }
@@ -398,9 +359,7 @@ func (s *Service) untagRole(ctx context.Context, req *dispatch.Request) (any, er
 		return nil, err
 	}
 	_, err := s.store.UpdateRole(ctx, in.RoleName, func(r store.Role) (store.Role, error) {
-		for _, k := range in.TagKeys {
-			delete(r.Tags, k)
-		}
+		removeTags(r.Tags, in.TagKeys)
 		return r, nil
 	})
 	return nil, entityError(err, "role", in.RoleName)
@@ -410,12 +369,6 @@ type listRoleTagsInput struct {
 	RoleName string  `query:"RoleName,required"`
 	Marker   *string `query:"Marker"`
 	MaxItems *int    `query:"MaxItems"`
-}
-
-type listPagedTagsResult struct {
-	Tags        []Tag  `xml:"Tags>member"`
-	IsTruncated bool   `xml:"IsTruncated"`
-	Marker      string `xml:"Marker,omitempty"`
 }
 
 func (s *Service) listRoleTags(ctx context.Context, req *dispatch.Request) (any, error) {
@@ -434,6 +387,5 @@ func (s *Service) listRoleTags(ctx context.Context, req *dispatch.Request) (any,
 	if err != nil {
 		return nil, err
 	}
-	page, truncated, next := paginate(tagsFromMap(r.Tags), func(t Tag) string { return t.Key }, marker, max)
-	return &listPagedTagsResult{Tags: page, IsTruncated: truncated, Marker: next}, nil
+	return tagPage(r.Tags, marker, max), nil
 }

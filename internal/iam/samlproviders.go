@@ -75,6 +75,15 @@ func samlProviderNotFound(arn string) error {
 	return noSuchEntity("Manifest not found for arn %s", quotedARN(arn))
 }
 
+// samlProviderError maps the store's answer about the provider arn names:
+// the provider gone meanwhile is NoSuchEntity, other errors pass through.
+func samlProviderError(err error, arn string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return samlProviderNotFound(arn)
+	}
+	return err
+}
+
 // parseSAMLProviderARN returns the name in a SAML provider ARN of this
 // account; ok is false for any other ARN.
 func (s *Service) parseSAMLProviderARN(arn string) (name string, ok bool) {
@@ -101,16 +110,8 @@ func (s *Service) authorizedSAMLProvider(ctx context.Context, req *dispatch.Requ
 	if name, ok := s.parseSAMLProviderARN(arn); ok {
 		p, err = s.store.GetSAMLProvider(ctx, name)
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		if aerr := s.authz.Authorize(ctx, req, action, arn); aerr != nil {
-			return store.SAMLProvider{}, aerr
-		}
-		return store.SAMLProvider{}, samlProviderNotFound(arn)
-	}
-	if err != nil {
-		return store.SAMLProvider{}, err
-	}
-	if err := s.authz.Authorize(ctx, req, action, s.samlProviderARN(p.Name)); err != nil {
+	notFound := func() error { return samlProviderNotFound(arn) }
+	if err := s.authorizeLookup(ctx, req, action, err, s.samlProviderARN(p.Name), arn, notFound); err != nil {
 		return store.SAMLProvider{}, err
 	}
 	return p, nil
@@ -213,13 +214,10 @@ func (s *Service) listSAMLProviders(ctx context.Context, req *dispatch.Request) 
 	if err != nil {
 		return nil, err
 	}
-	res := &listSAMLProvidersResult{SAMLProviderList: make([]samlProviderListEntryXML, 0, len(ps))}
-	for _, p := range ps {
-		res.SAMLProviderList = append(res.SAMLProviderList, samlProviderListEntryXML{
-			Arn: s.samlProviderARN(p.Name), ValidUntil: query.Timestamp(p.ValidUntil), CreateDate: query.Timestamp(p.CreatedAt),
-		})
+	entry := func(p store.SAMLProvider) samlProviderListEntryXML {
+		return samlProviderListEntryXML{Arn: s.samlProviderARN(p.Name), ValidUntil: query.Timestamp(p.ValidUntil), CreateDate: query.Timestamp(p.CreatedAt)}
 	}
-	return res, nil
+	return &listSAMLProvidersResult{SAMLProviderList: mapEach(ps, entry)}, nil
 }
 
 type updateSAMLProviderInput struct {
@@ -253,11 +251,8 @@ func (s *Service) updateSAMLProvider(ctx context.Context, req *dispatch.Request)
 		p.MetadataDocument, p.ValidUntil = in.SAMLMetadataDocument, validUntil
 		return p, nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, samlProviderNotFound(in.SAMLProviderArn)
-	}
 	if err != nil {
-		return nil, err
+		return nil, samlProviderError(err, in.SAMLProviderArn)
 	}
 	return &updateSAMLProviderResult{SAMLProviderArn: s.samlProviderARN(p.Name)}, nil
 }
@@ -271,12 +266,7 @@ func (s *Service) deleteSAMLProvider(ctx context.Context, req *dispatch.Request)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteSAMLProvider(ctx, p.Name); errors.Is(err, store.ErrNotFound) {
-		return nil, samlProviderNotFound(in.SAMLProviderArn)
-	} else if err != nil {
-		return nil, err
-	}
-	return nil, nil
+	return nil, samlProviderError(s.store.DeleteSAMLProvider(ctx, p.Name), in.SAMLProviderArn)
 }
 
 type tagSAMLProviderInput struct {
@@ -289,9 +279,7 @@ func (s *Service) tagSAMLProvider(ctx context.Context, req *dispatch.Request) (a
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	var v validation
-	v.tags(in.Tags)
-	if err := v.err(); err != nil {
+	if err := validTags(in.Tags); err != nil {
 		return nil, err
 	}
 	p, err := s.authorizedSAMLProvider(ctx, req, "iam:TagSAMLProvider", in.SAMLProviderArn)
@@ -299,23 +287,10 @@ func (s *Service) tagSAMLProvider(ctx context.Context, req *dispatch.Request) (a
 		return nil, err
 	}
 	_, err = s.store.UpdateSAMLProvider(ctx, p.Name, func(p store.SAMLProvider) (store.SAMLProvider, error) {
-		merged := make(map[string]string, len(p.Tags)+len(in.Tags))
-		for k, val := range p.Tags {
-			merged[k] = val
-		}
-		for _, t := range in.Tags {
-			merged[t.Key] = t.Value
-		}
-		if len(merged) > 50 {
-			return p, limitExceeded("Cannot exceed quota for TagsPerSAMLProvider: 50")
-		}
-		p.Tags = merged
-		return p, nil
+		err := addTags(&p.Tags, in.Tags, "TagsPerSAMLProvider", maxTagsPerResource)
+		return p, err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, samlProviderNotFound(in.SAMLProviderArn)
-	}
-	return nil, err
+	return nil, samlProviderError(err, in.SAMLProviderArn)
 }
 
 type untagSAMLProviderInput struct {
@@ -333,15 +308,10 @@ func (s *Service) untagSAMLProvider(ctx context.Context, req *dispatch.Request) 
 		return nil, err
 	}
 	_, err = s.store.UpdateSAMLProvider(ctx, p.Name, func(p store.SAMLProvider) (store.SAMLProvider, error) {
-		for _, k := range in.TagKeys {
-			delete(p.Tags, k)
-		}
+		removeTags(p.Tags, in.TagKeys)
 		return p, nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, samlProviderNotFound(in.SAMLProviderArn)
-	}
-	return nil, err
+	return nil, samlProviderError(err, in.SAMLProviderArn)
 }
 
 type listSAMLProviderTagsInput struct {
@@ -363,6 +333,5 @@ func (s *Service) listSAMLProviderTags(ctx context.Context, req *dispatch.Reques
 	if err != nil {
 		return nil, err
 	}
-	tags, next := pageAfter(tagsFromMap(p.Tags), func(t Tag) string { return t.Key }, deref(in.Marker), max)
-	return &listPolicyTagsResult{Tags: tags, IsTruncated: next != "", Marker: next}, nil
+	return tagPage(p.Tags, deref(in.Marker), max), nil
 }

@@ -97,39 +97,21 @@ func (s *Service) roleARN(path, name string) string {
 	return "arn:aws:iam::" + s.account + ":role" + path + name
 }
 
+// entityARN is the ARN of the user, group or role of kind.
+func (s *Service) entityARN(kind store.PrincipalKind, path, name string) string {
+	switch kind {
+	case store.KindGroup:
+		return s.groupARN(path, name)
+	case store.KindRole:
+		return s.roleARN(path, name)
+	}
+	return s.userARN(path, name)
+}
+
 func (s *Service) policyARN(path, name string) string {
 	return "arn:aws:iam::" + s.account + ":policy" + path + name
 }
 
 func (s *Service) samlProviderARN(name string) string {
 	return "arn:aws:iam::" + s.account + ":saml-provider/" + name
-}
-
-// Tag is an IAM tag on the wire (request lists and responses).
-type Tag struct {
-	Key   string `query:"Key,required" xml:"Key"`
-	Value string `query:"Value" xml:"Value"`
-}
-
-func tagsToMap(tags []Tag) map[string]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	m := make(map[string]string, len(tags))
-	for _, t := range tags {
-		m[t.Key] = t.Value
-	}
-	return m
-}
-
-func tagsFromMap(m map[string]string) []Tag {
-	if len(m) == 0 {
-		return nil
-	}
-	tags := make([]Tag, 0, len(m))
-	for k, v := range m {
-		tags = append(tags, Tag{Key: k, Value: v})
-	}
-	sortTags(tags)
-	return tags
 }

@@ -2,9 +2,6 @@ package iam
 
 import (
 	"context"
-	"errors"
-	"sort"
-	"strings"
 
 	"github.com/dbiam/dbiam/internal/awsproto/awserr"
 	"github.com/dbiam/dbiam/internal/awsproto/dispatch"
@@ -106,15 +103,23 @@ func (s *Service) getUser(ctx context.Context, req *dispatch.Request) (any, erro
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	name, err := s.targetUser(req, in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.authorizedUser(ctx, req, "iam:GetUser", name)
+	u, _, err := s.authorizedTargetUser(ctx, req, "iam:GetUser", in.UserName)
 	if err != nil {
 		return nil, err
 	}
 	return &userResult{User: s.userToXML(u, true)}, nil
+}
+
+// authorizedTargetUser resolves an optional UserName (see targetUser) and
+// authorizes action on that user. It returns the user and the name resolved,
+// as the caller gave it, for messages.
+func (s *Service) authorizedTargetUser(ctx context.Context, req *dispatch.Request, action string, name *string) (store.User, string, error) {
+	target, err := s.targetUser(req, name)
+	if err != nil {
+		return store.User{}, "", err
+	}
+	u, err := s.authorizedUser(ctx, req, action, target)
+	return u, target, err
 }
 
 // authorizedUser loads the user (for its path, part of the ARN) and
@@ -122,25 +127,10 @@ func (s *Service) getUser(ctx context.Context, req *dispatch.Request) (any, erro
 // allowed to act on that user name, so that names cannot be probed.
 func (s *Service) authorizedUser(ctx context.Context, req *dispatch.Request, action, name string) (store.User, error) {
 	u, err := s.store.GetUser(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		if aerr := s.authz.Authorize(ctx, req, action, s.userARN("/", name)); aerr != nil {
-			return store.User{}, aerr
-		}
-		return store.User{}, entityError(err, "user", name)
-	}
-	if err != nil {
-		return store.User{}, err
-	}
-	if err := s.authz.Authorize(ctx, req, action, s.userARN(u.Path, u.Name)); err != nil {
+	if err := s.authorizeEntityLookup(ctx, req, store.KindUser, action, name, err, u.Path, u.Name); err != nil {
 		return store.User{}, err
 	}
 	return u, nil
-}
-
-type listUsersInput struct {
-	PathPrefix *string `query:"PathPrefix"`
-	Marker     *string `query:"Marker"`
-	MaxItems   *int    `query:"MaxItems"`
 }
 
 type listUsersResult struct {
@@ -150,42 +140,16 @@ type listUsersResult struct {
 }
 
 func (s *Service) listUsers(ctx context.Context, req *dispatch.Request) (any, error) {
-	var in listUsersInput
-	if err := req.Decode(&in); err != nil {
-		return nil, err
-	}
-	prefix := pathOrDefault(in.PathPrefix)
-	max, err := maxItems(in.MaxItems)
+	l, err := s.authorizedPathListing(ctx, req, store.KindUser, "iam:ListUsers")
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authz.Authorize(ctx, req, "iam:ListUsers", s.userARN(prefix, "")); err != nil {
+	users, truncated, next, err := listByPath(ctx, l, s.store.ListUsers, func(u store.User) (string, string) { return u.Path, u.Name })
+	if err != nil {
 		return nil, err
 	}
-	var res listUsersResult
-	marker := deref(in.Marker)
-	for {
-		page, next, err := s.store.ListUsers(ctx, store.Page{Marker: marker, MaxItems: max})
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range page {
-			if !strings.HasPrefix(u.Path, prefix) {
-				continue
-			}
-			if len(res.Users) == max {
-				// More matching users remain: resume from the previous one.
-				res.IsTruncated, res.Marker = true, marker
-				return &res, nil
-			}
-			res.Users = append(res.Users, s.userToXML(u, false))
-			marker = strings.ToLower(u.Name)
-		}
-		if next == "" {
-			return &res, nil
-		}
-		marker = next
-	}
+	toXML := func(u store.User) userXML { return s.userToXML(u, false) }
+	return &listUsersResult{Users: mapEach(users, toXML), IsTruncated: truncated, Marker: next}, nil
 }
 
 type updateUserInput struct {
@@ -214,27 +178,15 @@ func (s *Service) updateUser(ctx context.Context, req *dispatch.Request) (any, e
 	if err != nil {
 		return nil, err
 	}
-	newName, newPath := u.Name, u.Path
-	if in.NewUserName != nil {
-		newName = *in.NewUserName
-	}
-	if in.NewPath != nil {
-		newPath = *in.NewPath
-	}
-	if newName != u.Name || newPath != u.Path {
-		// AWS requires permission on the new identity too.
-		if err := s.authz.Authorize(ctx, req, "iam:UpdateUser", s.userARN(newPath, newName)); err != nil {
-			return nil, err
-		}
+	newName, newPath, err := s.authorizeRename(ctx, req, store.KindUser, "iam:UpdateUser", u.Name, u.Path, in.NewUserName, in.NewPath)
+	if err != nil {
+		return nil, err
 	}
 	_, err = s.store.UpdateUser(ctx, in.UserName, func(u store.User) (store.User, error) {
 		u.Name, u.Path = newName, newPath
 		return u, nil
 	})
-	if errors.Is(err, store.ErrAlreadyExists) {
-		return nil, entityError(err, "user", newName)
-	}
-	return nil, entityError(err, "user", in.UserName)
+	return nil, renameError(err, store.KindUser, in.UserName, newName)
 }
 
 type userNameInput struct {
@@ -262,27 +214,15 @@ func (s *Service) tagUser(ctx context.Context, req *dispatch.Request) (any, erro
 	if err := req.Decode(&in); err != nil {
 		return nil, err
 	}
-	var v validation
-	v.tags(in.Tags)
-	if err := v.err(); err != nil {
+	if err := validTags(in.Tags); err != nil {
 		return nil, err
 	}
 	if _, err := s.authorizedUser(ctx, req, "iam:TagUser", in.UserName); err != nil {
 		return nil, err
 	}
 	_, err := s.store.UpdateUser(ctx, in.UserName, func(u store.User) (store.User, error) {
-		merged := make(map[string]string, len(u.Tags)+len(in.Tags))
-		for k, val := range u.Tags {
-			merged[k] = val
-		}
-		for _, t := range in.Tags {
-			merged[t.Key] = t.Value
-		}
-		if len(merged) > 50 {
-			return u, limitExceeded("Cannot exceed quota for TagsPerUser: 50")
-		}
-		u.Tags = merged
-		return u, nil
+		err := addTags(&u.Tags, in.Tags, "TagsPerUser", maxTagsPerResource)
+		return u, err
 	})
 	return nil, entityError(err, "user", in.UserName)
 }
@@ -301,9 +241,7 @@ func (s *Service) untagUser(ctx context.Context, req *dispatch.Request) (any, er
 		return nil, err
 	}
 	_, err := s.store.UpdateUser(ctx, in.UserName, func(u store.User) (store.User, error) {
-		for _, k := range in.TagKeys {
-			delete(u.Tags, k)
-		}
+		removeTags(u.Tags, in.TagKeys)
 		return u, nil
 	})
 	return nil, entityError(err, "user", in.UserName)
@@ -328,10 +266,6 @@ func (s *Service) listUserTags(ctx context.Context, req *dispatch.Request) (any,
 		return nil, err
 	}
 	return &listTagsResult{Tags: tagsFromMap(u.Tags)}, nil
-}
-
-func sortTags(tags []Tag) {
-	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
 }
 
 func deref(s *string) string {

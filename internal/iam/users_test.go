@@ -161,4 +161,6 @@ func TestListUsersPagination(t *testing.T) {
 	}
 	_, err := root.ListUsers(ctx, &iam.ListUsersInput{MaxItems: aws.Int32(0)})
 	wantCode(t, err, "ValidationError")
+	_, err = root.ListUsers(ctx, &iam.ListUsersInput{PathPrefix: aws.String("no-leading-slash")})
+	wantCode(t, err, "ValidationError")
 }

@@ -27,6 +27,20 @@ func (v *validation) err() error {
 	return awserr.New(awserr.ValidationError, "%d validation %s detected: %s", len(v.problems), noun, strings.Join(v.problems, "; "))
 }
 
+// validName checks a single entity name parameter (see validation.name).
+func validName(field, value string, max int) error {
+	var v validation
+	v.name(field, value, max)
+	return v.err()
+}
+
+// validTags checks a single tag list parameter (see validation.tags).
+func validTags(tags []Tag) error {
+	var v validation
+	v.tags(tags)
+	return v.err()
+}
+
 // quoted bounds and sanitizes a client value echoed in a message.
 func quoted(s string) string {
 	const max = 128
