@@ -19,6 +19,8 @@ func (s *Service) managedPolicyAndSAMLActions() map[string]dispatch.Handler {
 		"ListPolicies":   s.listPolicies,
 		"DeletePolicy":   s.deletePolicy,
 		"ListPolicyTags": s.listPolicyTags,
+		"TagPolicy":      s.tagPolicy,
+		"UntagPolicy":    s.untagPolicy,
 		// Versions (managed_versions.go).
 		"CreatePolicyVersion":     s.createPolicyVersion,
 		"GetPolicyVersion":        s.getPolicyVersion,

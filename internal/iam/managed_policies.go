@@ -434,3 +434,60 @@ func (s *Service) listPolicyTags(ctx context.Context, req *dispatch.Request) (an
 	}
 	return tagPage(p.Tags, deref(in.Marker), max), nil
 }
+
+// MaxTagsPerPolicy is AWS's quota of tags on one managed policy.
+const MaxTagsPerPolicy = 50
+
+type tagPolicyInput struct {
+	PolicyArn string `query:"PolicyArn,required"`
+	Tags      []Tag  `query:"Tags,list,required"`
+}
+
+func (s *Service) tagPolicy(ctx context.Context, req *dispatch.Request) (any, error) {
+	var in tagPolicyInput
+	if err := req.Decode(&in); err != nil {
+		return nil, err
+	}
+	if err := validTags(in.Tags); err != nil {
+		return nil, err
+	}
+	p, err := s.authorizedPolicy(ctx, req, "iam:TagPolicy", in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.UpdatePolicyTags(ctx, p.Name, func(tags map[string]string) (map[string]string, error) {
+		err := addTags(&tags, in.Tags, "TagsPerPolicy", MaxTagsPerPolicy)
+		return tags, err
+	})
+	return nil, policyError(err, in.PolicyArn)
+}
+
+type untagPolicyInput struct {
+	PolicyArn string   `query:"PolicyArn,required"`
+	TagKeys   []string `query:"TagKeys,list,required"`
+}
+
+func (s *Service) untagPolicy(ctx context.Context, req *dispatch.Request) (any, error) {
+	var in untagPolicyInput
+	if err := req.Decode(&in); err != nil {
+		return nil, err
+	}
+	p, err := s.authorizedPolicy(ctx, req, "iam:UntagPolicy", in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.UpdatePolicyTags(ctx, p.Name, func(tags map[string]string) (map[string]string, error) {
+		removeTags(tags, in.TagKeys)
+		return tags, nil
+	})
+	return nil, policyError(err, in.PolicyArn)
+}
+
+// policyError maps the store's answer about the policy arn names: the
+// policy deleted meanwhile is NoSuchEntity, other errors pass through.
+func policyError(err error, arn string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return policyNotFound(arn)
+	}
+	return err
+}

@@ -2,6 +2,7 @@ package iam_test
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -682,4 +683,70 @@ func TestPermissionsBoundary(t *testing.T) {
 	// Deleting the boundary would lock dave out of everything: refused.
 	_, err = root.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: boundary.Arn})
 	wantCodeMessage(t, err, "DeleteConflict", "user/dave")
+}
+
+func TestTagAndUntagPolicy(t *testing.T) {
+	srv := awstest.Start(t)
+	ctx := t.Context()
+	root := srv.RootIAM()
+	p := newManagedPolicy(t, root, "Tagged", "/team/", docAllowListPolicies)
+	tag := func(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
+	keys := func() string {
+		out, err := root.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: p.Arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kv []string
+		for _, t := range out.Tags {
+			kv = append(kv, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+		}
+		return strings.Join(kv, ",")
+	}
+
+	if _, err := root.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: p.Arn, Tags: []types.Tag{tag("team", "data"), tag("env", "test")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: p.Arn, Tags: []types.Tag{tag("env", "prod")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(); got != "env=prod,team=data" {
+		t.Errorf("tags after TagPolicy: %s", got)
+	}
+	got, err := root.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: p.Arn})
+	if err != nil || len(got.Policy.Tags) != 2 {
+		t.Errorf("GetPolicy tags: %+v, %v", got, err)
+	}
+	if _, err := root.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: p.Arn, TagKeys: []string{"env", "absent"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(); got != "team=data" {
+		t.Errorf("tags after UntagPolicy: %s", got)
+	}
+
+	// Quota, validation, missing policy: nothing changes.
+	many := make([]types.Tag, 50)
+	for i := range many {
+		many[i] = tag(fmt.Sprintf("k%02d", i), "v")
+	}
+	_, err = root.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: p.Arn, Tags: many})
+	wantCodeMessage(t, err, "LimitExceeded", "TagsPerPolicy: 50")
+	_, err = root.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: p.Arn, Tags: []types.Tag{tag("aws:reserved", "x")}})
+	wantCode(t, err, "ValidationError")
+	if got := keys(); got != "team=data" {
+		t.Errorf("refused TagPolicy changed the tags: %s", got)
+	}
+	_, err = root.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(testAcctARN + "policy/team/Ghost"), Tags: []types.Tag{tag("a", "b")}})
+	wantCodeMessage(t, err, "NoSuchEntity", "does not exist")
+	_, err = root.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: aws.String(testAcctARN + "policy/Tagged"), TagKeys: []string{"team"}}) // wrong path
+	wantCode(t, err, "NoSuchEntity")
+
+	// Authorized on the policy ARN, and not probe-able.
+	dave := userWithKey(t, srv, "dave", nil)
+	_, err = dave.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: p.Arn, Tags: []types.Tag{tag("a", "b")}})
+	wantCodeMessage(t, err, "AccessDenied", "iam:TagPolicy on resource: "+aws.ToString(p.Arn))
+	_, err = dave.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: aws.String(testAcctARN + "policy/Ghost"), TagKeys: []string{"a"}})
+	wantCode(t, err, "AccessDenied")
+	if got := keys(); got != "team=data" {
+		t.Errorf("denied calls changed the tags: %s", got)
+	}
 }

@@ -418,6 +418,11 @@ type PolicyStore interface {
 	// name, and the marker of the next page ("" after the last page). With
 	// onlyAttached it lists only the policies attached to something.
 	ListManagedPolicies(ctx context.Context, page Page, onlyAttached bool) ([]ManagedPolicy, string, error)
+	// UpdatePolicyTags replaces the tags of the policy named name
+	// (case-insensitively) with what fn returns given its current ones (nil
+	// when none), in one transaction: an error from fn is returned and
+	// nothing changes. It returns ErrNotFound if there is no such policy.
+	UpdatePolicyTags(ctx context.Context, name string, fn func(map[string]string) (map[string]string, error)) error
 	// DeleteManagedPolicy deletes the policy and its default version. It
 	// returns ErrNotFound if there is no such policy and ErrConflict while
 	// the policy is attached or has versions besides the default one (AWS

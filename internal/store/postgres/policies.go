@@ -200,6 +200,42 @@ func (s *Store) GetManagedPolicy(ctx context.Context, name string) (store.Manage
 	return p, nil
 }
 
+// UpdatePolicyTags implements store.PolicyStore.
+func (s *Store) UpdatePolicyTags(ctx context.Context, name string, fn func(map[string]string) (map[string]string, error)) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("update tags of policy %q: %w", name, err)
+	}
+	defer rollback(ctx, tx)
+	key := sqlbase.NameKey(name)
+	var raw string
+	err = tx.QueryRow(ctx, `SELECT tags::text FROM managed_policies WHERE name_key = $1 FOR UPDATE`, key).Scan(&raw)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("update tags of policy %q: %w", name, store.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("update tags of policy %q: %w", name, err)
+	}
+	tags, err := sqlbase.DecodeTags(raw)
+	if err != nil {
+		return fmt.Errorf("update tags of policy %q: %w", name, err)
+	}
+	if tags, err = fn(tags); err != nil {
+		return err
+	}
+	enc, err := sqlbase.EncodeTags(tags)
+	if err != nil {
+		return fmt.Errorf("update tags of policy %q: %w", name, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE managed_policies SET tags = $1::jsonb WHERE name_key = $2`, enc, key); err != nil {
+		return fmt.Errorf("update tags of policy %q: %w", name, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("update tags of policy %q: %w", name, err)
+	}
+	return nil
+}
+
 // ListManagedPolicies implements store.PolicyStore. The marker is the name
 // key of the last policy of the previous page.
 func (s *Store) ListManagedPolicies(ctx context.Context, page store.Page, onlyAttached bool) ([]store.ManagedPolicy, string, error) {

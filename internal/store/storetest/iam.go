@@ -36,6 +36,7 @@ func iamTests() []struct {
 		{"PrincipalKindValidation", testPrincipalKindValidation},
 		{"ManagedPolicyCRUD", testManagedPolicyCRUD},
 		{"ListManagedPolicies", testListManagedPolicies},
+		{"PolicyTags", testPolicyTags},
 		{"PolicyVersions", testPolicyVersions},
 		{"ConcurrentCreatePolicyVersion", testConcurrentCreatePolicyVersion},
 		{"Attachments", testAttachments},
@@ -1738,4 +1739,48 @@ func testSAMLProviderLargeMetadata(t *testing.T, s store.Store) {
 		t.Fatalf("ListSAMLProviders = %d, %v", len(ps), err)
 	}
 	checkSAML(t, "large metadata after update, listed", ps[0], p)
+}
+
+func testPolicyTags(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	p := newPolicy("Tagged")
+	p.Tags = map[string]string{"team": "data"}
+	mustCreatePolicy(t, s, p, doc("tagged"))
+	set := func(tags map[string]string) func(map[string]string) (map[string]string, error) {
+		return func(map[string]string) (map[string]string, error) { return tags, nil }
+	}
+	var seen map[string]string
+	err := s.UpdatePolicyTags(ctx, "TAGGED", func(cur map[string]string) (map[string]string, error) {
+		seen = cur
+		return map[string]string{"team": "data", "env": "prod"}, nil
+	})
+	if err != nil {
+		t.Fatalf("UpdatePolicyTags: %v", err)
+	}
+	if !maps.Equal(seen, map[string]string{"team": "data"}) {
+		t.Errorf("fn saw %v, want the current tags", seen)
+	}
+	got, err := s.GetManagedPolicy(ctx, "Tagged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got.Tags, map[string]string{"team": "data", "env": "prod"}) || !got.UpdatedAt.Equal(p.CreatedAt) {
+		t.Errorf("after UpdatePolicyTags: tags %v, UpdatedAt %v", got.Tags, got.UpdatedAt)
+	}
+	// An error from fn changes nothing.
+	boom := errors.New("boom")
+	if err := s.UpdatePolicyTags(ctx, "Tagged", func(map[string]string) (map[string]string, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Errorf("fn error: %v", err)
+	}
+	if got, _ := s.GetManagedPolicy(ctx, "Tagged"); len(got.Tags) != 2 {
+		t.Errorf("a failed update changed the tags: %v", got.Tags)
+	}
+	// All removed.
+	if err := s.UpdatePolicyTags(ctx, "Tagged", set(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetManagedPolicy(ctx, "Tagged"); len(got.Tags) != 0 {
+		t.Errorf("tags left: %v", got.Tags)
+	}
+	wantErr(t, "UpdatePolicyTags of a missing policy", s.UpdatePolicyTags(ctx, "ghost", set(nil)), store.ErrNotFound)
 }
