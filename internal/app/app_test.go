@@ -155,7 +155,7 @@ func TestGetCallerIdentityAsIAMUser(t *testing.T) {
 		// Sealed for another key id: the AAD binding must refuse it.
 		{ID: "AKIASWAPPEDSWAPPED01", UserName: "alice", SealedSecret: sealed, Status: "Active", CreatedAt: now},
 	} {
-		if err := st.CreateAccessKey(ctx, k); err != nil {
+		if err := st.CreateAccessKey(ctx, k, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

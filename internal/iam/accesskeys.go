@@ -67,7 +67,10 @@ func (s *Service) createAccessKey(ctx context.Context, req *dispatch.Request) (a
 		return nil, fmt.Errorf("seal access key secret: %w", err)
 	}
 	k := store.AccessKey{ID: id, UserName: u.Name, SealedSecret: sealed, Status: store.StatusActive, CreatedAt: s.now().UTC()}
-	if err := s.store.CreateAccessKey(ctx, k); err != nil {
+	if err := s.store.CreateAccessKey(ctx, k, MaxAccessKeysPerUser); errors.Is(err, store.ErrLimitExceeded) {
+		// Another key was created meanwhile.
+		return nil, limitExceeded("Cannot exceed quota for AccessKeysPerUser: %d", MaxAccessKeysPerUser)
+	} else if err != nil {
 		return nil, entityError(err, "user", name)
 	}
 	return &createAccessKeyResult{AccessKey: accessKeyXML{

@@ -101,6 +101,9 @@ func (s *Service) planBootstrap(ctx context.Context, b config.Bootstrap, baseDir
 		declared[strings.ToLower(mp.Name)] = true
 	}
 	refs := func(where string, list []string) {
+		if len(list) > MaxManagedPoliciesPerEntity {
+			fail(where, fmt.Errorf("%d managed policies: AWS's quota is %d per user, group or role", len(list), MaxManagedPoliciesPerEntity))
+		}
 		for _, ref := range list {
 			name := s.managedPolicyName(ref)
 			if declared[strings.ToLower(name)] {
@@ -131,6 +134,9 @@ func (s *Service) planBootstrap(ctx context.Context, b config.Bootstrap, baseDir
 		})
 		inline(where, store.KindUser, u.Name, u.Policies, MaxUserInlinePolicySize)
 		refs(where+".managed_policies", u.ManagedPolicies)
+		if len(u.Groups) > MaxGroupsPerUser {
+			fail(where+".groups", fmt.Errorf("%d groups: AWS's quota is %d per user", len(u.Groups), MaxGroupsPerUser))
+		}
 		for _, g := range u.Groups {
 			if groups[strings.ToLower(g)] {
 				continue
@@ -432,7 +438,7 @@ func (s *Service) convergePolicies(ctx context.Context, p *bootstrapPlan, kind s
 	}
 	for _, key := range slices.Sorted(maps.Keys(wantManaged)) {
 		name := wantManaged[key]
-		if err := s.store.AttachPolicy(ctx, store.Attachment{Kind: kind, Owner: owner, PolicyName: name}); err != nil {
+		if err := s.store.AttachPolicy(ctx, store.Attachment{Kind: kind, Owner: owner, PolicyName: name}, MaxManagedPoliciesPerEntity); err != nil {
 			return fmt.Errorf("bootstrap: attach %s to %s %s: %w", name, kind, owner, err)
 		}
 		r.Changes = append(r.Changes, fmt.Sprintf("attached %s to %s/%s", name, kind, owner))
@@ -461,7 +467,7 @@ func (s *Service) convergeGroups(ctx context.Context, u config.BootstrapUser, r 
 		r.Changes = append(r.Changes, fmt.Sprintf("removed user %s from group %s", u.Name, g.Name))
 	}
 	for _, key := range slices.Sorted(maps.Keys(want)) {
-		if err := s.store.AddUserToGroup(ctx, want[key], u.Name); err != nil {
+		if err := s.store.AddUserToGroup(ctx, want[key], u.Name, MaxGroupsPerUser); err != nil {
 			return fmt.Errorf("bootstrap: add user %s to group %s: %w", u.Name, want[key], err)
 		}
 		r.Changes = append(r.Changes, fmt.Sprintf("added user %s to group %s", u.Name, want[key]))

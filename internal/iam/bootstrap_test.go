@@ -118,6 +118,34 @@ func TestBootstrapRejectsBadFileBeforeWriting(t *testing.T) {
 	}
 }
 
+// AWS's quotas on groups per user and managed policies per entity are
+// checked with the rest, before anything is written.
+func TestBootstrapRejectsOverQuotaBeforeWriting(t *testing.T) {
+	svc, st := newBootstrapService(t)
+	ctx := t.Context()
+	spec := bootstrapSpec(readUsers)
+	for i := range 11 {
+		name := "g" + string(rune('a'+i))
+		spec.Groups = append(spec.Groups, config.BootstrapGroup{Name: name})
+		spec.Users[0].Groups = append(spec.Users[0].Groups, name)
+	}
+	for range 10 {
+		spec.Roles[0].ManagedPolicies = append(spec.Roles[0].ManagedPolicies, "ReadUsers")
+	}
+	_, err := svc.ApplyBootstrap(ctx, spec, "")
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"nothing applied", "bootstrap.users[0].groups: 12 groups: AWS's quota is 10", "bootstrap.roles[0].managed_policies: 11 managed policies"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if users, _, _ := st.ListUsers(ctx, store.Page{}); len(users) != 0 {
+		t.Errorf("an over-quota file wrote users: %v", users)
+	}
+}
+
 func TestBootstrapSAMLProvider(t *testing.T) {
 	svc, st := newBootstrapService(t)
 	ctx := t.Context()

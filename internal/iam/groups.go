@@ -243,7 +243,10 @@ func (s *Service) addUserToGroup(ctx context.Context, req *dispatch.Request) (an
 	if !member && len(groups) >= MaxGroupsPerUser {
 		return nil, limitExceeded("Cannot exceed quota for GroupsPerUser: %d", MaxGroupsPerUser)
 	}
-	err = s.store.AddUserToGroup(ctx, g.Name, u.Name)
+	err = s.store.AddUserToGroup(ctx, g.Name, u.Name, MaxGroupsPerUser)
+	if errors.Is(err, store.ErrLimitExceeded) { // joined another group meanwhile
+		return nil, limitExceeded("Cannot exceed quota for GroupsPerUser: %d", MaxGroupsPerUser)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		if merr := s.missingMember(ctx, g, u); merr != nil {
 			return nil, merr

@@ -134,7 +134,10 @@ func (s *Service) attachPolicy(ctx context.Context, o attachOwner, arn string) e
 	if !already && len(attached) >= MaxManagedPoliciesPerEntity {
 		return limitExceeded("Cannot exceed quota for PoliciesPer%s: %d", attachNoun(o.kind), MaxManagedPoliciesPerEntity)
 	}
-	err = s.store.AttachPolicy(ctx, store.Attachment{Kind: o.kind, Owner: o.name, PolicyName: p.Name})
+	err = s.store.AttachPolicy(ctx, store.Attachment{Kind: o.kind, Owner: o.name, PolicyName: p.Name}, MaxManagedPoliciesPerEntity)
+	if errors.Is(err, store.ErrLimitExceeded) { // another one attached meanwhile
+		return limitExceeded("Cannot exceed quota for PoliciesPer%s: %d", attachNoun(o.kind), MaxManagedPoliciesPerEntity)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		// The policy or the owner went away meanwhile: say which.
 		if _, perr := s.lookupPolicy(ctx, arn); errors.Is(perr, store.ErrNotFound) {

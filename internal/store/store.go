@@ -122,8 +122,10 @@ type UserStore interface {
 // AccessKeyStore holds the access keys of IAM users.
 type AccessKeyStore interface {
 	// CreateAccessKey stores a new key. It returns ErrNotFound if the user
-	// does not exist and ErrAlreadyExists if the ID is taken.
-	CreateAccessKey(ctx context.Context, k AccessKey) error
+	// does not exist, ErrAlreadyExists if the ID is taken, and
+	// ErrLimitExceeded if the user already has maxPerUser keys (0: no
+	// limit), checked atomically with the insert.
+	CreateAccessKey(ctx context.Context, k AccessKey, maxPerUser int) error
 	// GetAccessKey returns the key with id, or ErrNotFound.
 	GetAccessKey(ctx context.Context, id string) (AccessKey, error)
 	// ListAccessKeys returns the user's keys sorted by CreatedAt, then ID. It
@@ -349,8 +351,10 @@ type GroupStore interface {
 	// policies or attached managed policies.
 	DeleteGroup(ctx context.Context, name string) error
 	// AddUserToGroup makes user a member of group. It returns ErrNotFound if
-	// either does not exist; adding a member again is not an error.
-	AddUserToGroup(ctx context.Context, group, user string) error
+	// either does not exist, and ErrLimitExceeded if the user is already a
+	// member of maxGroupsPerUser other groups (0: no limit), checked
+	// atomically with the insert; adding a member again is not an error.
+	AddUserToGroup(ctx context.Context, group, user string, maxGroupsPerUser int) error
 	// RemoveUserFromGroup ends user's membership of group. It returns
 	// ErrNotFound if user is not a member (or either does not exist).
 	RemoveUserFromGroup(ctx context.Context, group, user string) error
@@ -452,9 +456,11 @@ type PolicyStore interface {
 	DeletePolicyVersion(ctx context.Context, policyName, versionID string) error
 
 	// AttachPolicy attaches a managed policy to a user, group or role. It
-	// returns ErrNotFound if the owner or the policy does not exist;
-	// attaching again is not an error.
-	AttachPolicy(ctx context.Context, a Attachment) error
+	// returns ErrNotFound if the owner or the policy does not exist, and
+	// ErrLimitExceeded if the owner already has maxPerOwner other policies
+	// attached (0: no limit), checked atomically with the insert; attaching
+	// again is not an error.
+	AttachPolicy(ctx context.Context, a Attachment, maxPerOwner int) error
 	// DetachPolicy detaches it, or returns ErrNotFound if it is not attached.
 	DetachPolicy(ctx context.Context, a Attachment) error
 	// ListAttachedPolicies returns the managed policies attached to the

@@ -120,22 +120,40 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 
 // AddUserToGroup implements store.GroupStore. The existence check names
 // what is missing; the foreign keys catch a concurrent delete.
-func (s *Store) AddUserToGroup(ctx context.Context, group, user string) error {
-	gk, uk := sqlbase.NameKey(group), sqlbase.NameKey(user)
-	var hasGroup, hasUser bool
-	if err := s.pool.QueryRow(ctx,
-		`SELECT EXISTS (SELECT 1 FROM groups WHERE name_key = $1), EXISTS (SELECT 1 FROM users WHERE name_key = $2)`,
-		gk, uk).Scan(&hasGroup, &hasUser); err != nil {
+func (s *Store) AddUserToGroup(ctx context.Context, group, user string, maxGroupsPerUser int) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
 		return fmt.Errorf("add user %q to group %q: %w", user, group, err)
 	}
+	defer rollback(ctx, tx)
+	gk, uk := sqlbase.NameKey(group), sqlbase.NameKey(user)
+	// The user's row lock serializes the user's memberships; the count
+	// comes after it, in its own statement (see lockRow).
+	if err := lockRow(ctx, tx, "users", uk); errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("add user %q to group %q: no such user: %w", user, group, store.ErrNotFound)
+	} else if err != nil {
+		return fmt.Errorf("add user %q to group %q: %w", user, group, err)
+	}
+	var hasGroup, member bool
+	var n int
+	err = tx.QueryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM groups WHERE name_key = $1),
+		        EXISTS (SELECT 1 FROM group_members WHERE group_key = $1 AND user_key = $2),
+		        (SELECT count(*) FROM group_members WHERE user_key = $2)::int`,
+		gk, uk).Scan(&hasGroup, &member, &n)
 	switch {
+	case err != nil:
+		return fmt.Errorf("add user %q to group %q: %w", user, group, err)
 	case !hasGroup:
 		return fmt.Errorf("add user %q to group %q: no such group: %w", user, group, store.ErrNotFound)
-	case !hasUser:
-		return fmt.Errorf("add user %q to group %q: no such user: %w", user, group, store.ErrNotFound)
+	case !member && maxGroupsPerUser > 0 && n >= maxGroupsPerUser:
+		return fmt.Errorf("add user %q to group %q: a member of %d groups: %w", user, group, n, store.ErrLimitExceeded)
 	}
-	_, err := s.pool.Exec(ctx,
+	_, err = tx.Exec(ctx,
 		`INSERT INTO group_members (group_key, user_key) VALUES ($1, $2) ON CONFLICT DO NOTHING`, gk, uk)
+	if err == nil {
+		err = tx.Commit(ctx)
+	}
 	switch {
 	case pgCode(err) == codeForeignKeyViolation:
 		return fmt.Errorf("add user %q to group %q: %w", user, group, store.ErrNotFound)

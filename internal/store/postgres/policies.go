@@ -481,26 +481,44 @@ func (s *Store) DeletePolicyVersion(ctx context.Context, policyName, versionID s
 
 // AttachPolicy implements store.PolicyStore. The existence check names what
 // is missing; the foreign keys catch a concurrent delete.
-func (s *Store) AttachPolicy(ctx context.Context, a store.Attachment) error {
+func (s *Store) AttachPolicy(ctx context.Context, a store.Attachment, maxPerOwner int) error {
 	o, err := sqlbase.OwnerOf(a.Kind)
 	if err != nil {
 		return fmt.Errorf("attach policy %q: %w", a.PolicyName, err)
 	}
-	ok, pk := sqlbase.NameKey(a.Owner), sqlbase.NameKey(a.PolicyName)
-	var hasOwner, hasPolicy bool
-	if err := s.pool.QueryRow(ctx,
-		`SELECT EXISTS (SELECT 1 FROM `+o.Table+` WHERE name_key = $1), EXISTS (SELECT 1 FROM managed_policies WHERE name_key = $2)`,
-		ok, pk).Scan(&hasOwner, &hasPolicy); err != nil {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
 		return fmt.Errorf("attach policy %q to %s %q: %w", a.PolicyName, a.Kind, a.Owner, err)
 	}
-	switch {
-	case !hasOwner:
+	defer rollback(ctx, tx)
+	ok, pk := sqlbase.NameKey(a.Owner), sqlbase.NameKey(a.PolicyName)
+	// The owner's row lock serializes its attachments; the count comes
+	// after it, in its own statement (see lockRow).
+	if err := lockRow(ctx, tx, o.Table, ok); errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("attach policy %q to %s %q: no such %s: %w", a.PolicyName, a.Kind, a.Owner, a.Kind, store.ErrNotFound)
+	} else if err != nil {
+		return fmt.Errorf("attach policy %q to %s %q: %w", a.PolicyName, a.Kind, a.Owner, err)
+	}
+	var hasPolicy, attached bool
+	var n int
+	err = tx.QueryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM managed_policies WHERE name_key = $2),
+		        EXISTS (SELECT 1 FROM policy_attachments WHERE `+o.Column+` = $1 AND policy_key = $2),
+		        (SELECT count(*) FROM policy_attachments WHERE `+o.Column+` = $1)::int`,
+		ok, pk).Scan(&hasPolicy, &attached, &n)
+	switch {
+	case err != nil:
+		return fmt.Errorf("attach policy %q to %s %q: %w", a.PolicyName, a.Kind, a.Owner, err)
 	case !hasPolicy:
 		return fmt.Errorf("attach policy %q to %s %q: no such policy: %w", a.PolicyName, a.Kind, a.Owner, store.ErrNotFound)
+	case !attached && maxPerOwner > 0 && n >= maxPerOwner:
+		return fmt.Errorf("attach policy %q to %s %q: %d attached: %w", a.PolicyName, a.Kind, a.Owner, n, store.ErrLimitExceeded)
 	}
-	_, err = s.pool.Exec(ctx,
+	_, err = tx.Exec(ctx,
 		`INSERT INTO policy_attachments (`+o.Column+`, policy_key) VALUES ($1, $2) ON CONFLICT DO NOTHING`, ok, pk)
+	if err == nil {
+		err = tx.Commit(ctx)
+	}
 	switch {
 	case pgCode(err) == codeForeignKeyViolation:
 		return fmt.Errorf("attach policy %q to %s %q: %w", a.PolicyName, a.Kind, a.Owner, store.ErrNotFound)

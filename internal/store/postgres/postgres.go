@@ -341,10 +341,38 @@ func scanKey(row pgx.Row) (store.AccessKey, error) {
 }
 
 // CreateAccessKey implements store.AccessKeyStore.
-func (s *Store) CreateAccessKey(ctx context.Context, k store.AccessKey) error {
-	_, err := s.pool.Exec(ctx,
+func (s *Store) CreateAccessKey(ctx context.Context, k store.AccessKey, maxPerUser int) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("create access key %q: %w", k.ID, err)
+	}
+	defer rollback(ctx, tx)
+	uk := sqlbase.NameKey(k.UserName)
+	if maxPerUser > 0 {
+		// The user's row lock serializes key creation per user; the count
+		// comes after it, in its own statement, so that it sees the keys
+		// of the transactions the lock waited for.
+		err := lockRow(ctx, tx, "users", uk)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("create access key %q: user %q: %w", k.ID, k.UserName, store.ErrNotFound)
+		}
+		var n int
+		if err == nil {
+			err = tx.QueryRow(ctx, `SELECT count(*)::int FROM access_keys WHERE user_key = $1`, uk).Scan(&n)
+		}
+		switch {
+		case err != nil:
+			return fmt.Errorf("create access key %q: %w", k.ID, err)
+		case n >= maxPerUser:
+			return fmt.Errorf("create access key %q: user %q has %d keys: %w", k.ID, k.UserName, n, store.ErrLimitExceeded)
+		}
+	}
+	_, err = tx.Exec(ctx,
 		`INSERT INTO access_keys (id, user_key, sealed_secret, status, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		k.ID, sqlbase.NameKey(k.UserName), sqlbase.Secret(k.SealedSecret), k.Status, k.CreatedAt, nullTime(k.LastUsedAt))
+		k.ID, uk, sqlbase.Secret(k.SealedSecret), k.Status, k.CreatedAt, nullTime(k.LastUsedAt))
+	if err == nil {
+		err = tx.Commit(ctx)
+	}
 	switch {
 	case pgCode(err) == codeForeignKeyViolation:
 		return fmt.Errorf("create access key %q: user %q: %w", k.ID, k.UserName, store.ErrNotFound)
@@ -528,4 +556,14 @@ func (s *Store) Release(ctx context.Context, kind, key, owner string) error {
 		return fmt.Errorf("release %s/%s: %w", kind, key, err)
 	}
 	return nil
+}
+
+// lockRow locks the row of table whose name_key is key until the end of
+// tx, or returns pgx.ErrNoRows. table is a constant, never a value. A
+// statement after it (a new snapshot under READ COMMITTED) sees what the
+// transactions it waited for wrote; one that takes the lock itself does
+// not, for its other subqueries.
+func lockRow(ctx context.Context, tx pgx.Tx, table, key string) error {
+	var one int
+	return tx.QueryRow(ctx, `SELECT 1 FROM `+table+` WHERE name_key = $1 FOR UPDATE`, key).Scan(&one)
 }

@@ -153,7 +153,7 @@ func TestUpgradeFrom0001(t *testing.T) {
 	if err := s.CreateGroup(t.Context(), store.Group{Name: "devs", Path: "/", ID: "AGPA1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddUserToGroup(t.Context(), "devs", "alice"); err != nil {
+	if err := s.AddUserToGroup(t.Context(), "devs", "alice", 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.DeleteAccessKey(t.Context(), "AKIAOLD"); err != nil {
@@ -180,7 +180,7 @@ func TestSchemaRefusesOrphans(t *testing.T) {
 	if err := s.CreateGroup(ctx, store.Group{Name: "devs", Path: "/", ID: "AGPA1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AddUserToGroup(ctx, "devs", "alice"); err != nil {
+	if err := s.AddUserToGroup(ctx, "devs", "alice", 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.CreateManagedPolicy(ctx, store.ManagedPolicy{Name: "p", Path: "/", ID: "ANPA1"}, "{}"); err != nil {

@@ -29,7 +29,7 @@ func BenchmarkRequestReads(b *testing.B) {
 	}
 	at := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	must(s.CreateUser(ctx, store.User{Name: "alice", Path: "/", ID: "AIDAALICE", CreatedAt: at}))
-	must(s.CreateAccessKey(ctx, store.AccessKey{ID: "AKIAALICE", UserName: "alice", SealedSecret: []byte("sealed"), Status: store.StatusActive, CreatedAt: at}))
+	must(s.CreateAccessKey(ctx, store.AccessKey{ID: "AKIAALICE", UserName: "alice", SealedSecret: []byte("sealed"), Status: store.StatusActive, CreatedAt: at}, 0))
 	must(s.CreateRole(ctx, store.Role{Name: "deployer", Path: "/", ID: "AROADEPLOYER", AssumeRolePolicyDocument: `{"Version":"2012-10-17","Statement":[]}`, MaxSessionDuration: 3600, CreatedAt: at}))
 	type owner struct {
 		kind store.PrincipalKind
@@ -39,7 +39,7 @@ func BenchmarkRequestReads(b *testing.B) {
 	for g := range 3 {
 		name := fmt.Sprintf("group-%d", g)
 		must(s.CreateGroup(ctx, store.Group{Name: name, Path: "/", ID: "AGPA" + name, CreatedAt: at}))
-		must(s.AddUserToGroup(ctx, name, "alice"))
+		must(s.AddUserToGroup(ctx, name, "alice", 0))
 		owners = append(owners, owner{store.KindGroup, name})
 	}
 	for i, o := range owners {
@@ -48,7 +48,7 @@ func BenchmarkRequestReads(b *testing.B) {
 			doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b-` + label + `/*"}]}`
 			must(s.PutInlinePolicy(ctx, store.InlinePolicy{Kind: o.kind, Owner: o.name, Name: "inline-" + label, Document: doc}))
 			must(s.CreateManagedPolicy(ctx, store.ManagedPolicy{Name: "managed-" + label, Path: "/", ID: "ANPA" + label, CreatedAt: at}, doc))
-			must(s.AttachPolicy(ctx, store.Attachment{Kind: o.kind, Owner: o.name, PolicyName: "managed-" + label}))
+			must(s.AttachPolicy(ctx, store.Attachment{Kind: o.kind, Owner: o.name, PolicyName: "managed-" + label}, 0))
 		}
 	}
 

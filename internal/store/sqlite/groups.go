@@ -121,7 +121,7 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 }
 
 // AddUserToGroup implements store.GroupStore.
-func (s *Store) AddUserToGroup(ctx context.Context, group, user string) error {
+func (s *Store) AddUserToGroup(ctx context.Context, group, user string, maxGroupsPerUser int) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("add user %q to group %q: %w", user, group, err)
@@ -139,6 +139,18 @@ func (s *Store) AddUserToGroup(ctx context.Context, group, user string) error {
 		return fmt.Errorf("add user %q to group %q: no such group: %w", user, group, store.ErrNotFound)
 	case !hasUser:
 		return fmt.Errorf("add user %q to group %q: no such user: %w", user, group, store.ErrNotFound)
+	}
+	if maxGroupsPerUser > 0 {
+		var member bool
+		var n int
+		if err := tx.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM group_members WHERE group_key = ? AND user_key = ?), (SELECT count(*) FROM group_members WHERE user_key = ?)`,
+			gk, uk, uk).Scan(&member, &n); err != nil {
+			return fmt.Errorf("add user %q to group %q: %w", user, group, err)
+		}
+		if !member && n >= maxGroupsPerUser {
+			return fmt.Errorf("add user %q to group %q: a member of %d groups: %w", user, group, n, store.ErrLimitExceeded)
+		}
 	}
 	_, err = tx.ExecContext(ctx,
 		`INSERT INTO group_members (group_key, user_key) VALUES (?, ?) ON CONFLICT DO NOTHING`, gk, uk)

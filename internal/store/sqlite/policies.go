@@ -485,7 +485,7 @@ func (s *Store) DeletePolicyVersion(ctx context.Context, policyName, versionID s
 // Attachments.
 
 // AttachPolicy implements store.PolicyStore.
-func (s *Store) AttachPolicy(ctx context.Context, a store.Attachment) error {
+func (s *Store) AttachPolicy(ctx context.Context, a store.Attachment, maxPerOwner int) error {
 	o, err := sqlbase.OwnerOf(a.Kind)
 	if err != nil {
 		return fmt.Errorf("attach policy %q: %w", a.PolicyName, err)
@@ -507,6 +507,19 @@ func (s *Store) AttachPolicy(ctx context.Context, a store.Attachment) error {
 		return fmt.Errorf("attach policy %q to %s %q: no such %s: %w", a.PolicyName, a.Kind, a.Owner, a.Kind, store.ErrNotFound)
 	case !hasPolicy:
 		return fmt.Errorf("attach policy %q to %s %q: no such policy: %w", a.PolicyName, a.Kind, a.Owner, store.ErrNotFound)
+	}
+	if maxPerOwner > 0 {
+		var attached bool
+		var n int
+		if err := tx.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM policy_attachments WHERE `+o.Column+` = ? AND policy_key = ?),
+			        (SELECT count(*) FROM policy_attachments WHERE `+o.Column+` = ?)`,
+			ok, pk, ok).Scan(&attached, &n); err != nil {
+			return fmt.Errorf("attach policy %q to %s %q: %w", a.PolicyName, a.Kind, a.Owner, err)
+		}
+		if !attached && n >= maxPerOwner {
+			return fmt.Errorf("attach policy %q to %s %q: %d attached: %w", a.PolicyName, a.Kind, a.Owner, n, store.ErrLimitExceeded)
+		}
 	}
 	_, err = tx.ExecContext(ctx,
 		`INSERT INTO policy_attachments (`+o.Column+`, policy_key) VALUES (?, ?) ON CONFLICT DO NOTHING`, ok, pk)

@@ -409,10 +409,30 @@ func scanKey(row scanner) (store.AccessKey, error) {
 }
 
 // CreateAccessKey implements store.AccessKeyStore.
-func (s *Store) CreateAccessKey(ctx context.Context, k store.AccessKey) error {
-	_, err := s.w.ExecContext(ctx,
+func (s *Store) CreateAccessKey(ctx context.Context, k store.AccessKey, maxPerUser int) error {
+	// One writer connection: the count and the insert are not interleaved
+	// with another write.
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create access key %q: %w", k.ID, err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	uk := sqlbase.NameKey(k.UserName)
+	if maxPerUser > 0 {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM access_keys WHERE user_key = ?`, uk).Scan(&n); err != nil {
+			return fmt.Errorf("create access key %q: %w", k.ID, err)
+		}
+		if n >= maxPerUser {
+			return fmt.Errorf("create access key %q: user %q has %d keys: %w", k.ID, k.UserName, n, store.ErrLimitExceeded)
+		}
+	}
+	_, err = tx.ExecContext(ctx,
 		`INSERT INTO access_keys (id, user_key, sealed_secret, status, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		k.ID, sqlbase.NameKey(k.UserName), sqlbase.Secret(k.SealedSecret), k.Status, micros(k.CreatedAt), nullMicros(k.LastUsedAt))
+		k.ID, uk, sqlbase.Secret(k.SealedSecret), k.Status, micros(k.CreatedAt), nullMicros(k.LastUsedAt))
+	if err == nil {
+		err = tx.Commit()
+	}
 	switch {
 	case isForeignKey(err):
 		return fmt.Errorf("create access key %q: user %q: %w", k.ID, k.UserName, store.ErrNotFound)

@@ -23,9 +23,9 @@ func seed(t *testing.T, s *Store) {
 	ctx := t.Context()
 	for _, err := range []error{
 		s.CreateUser(ctx, store.User{Name: "Alice", Path: "/", ID: "AIDAALICE"}),
-		s.CreateAccessKey(ctx, store.AccessKey{ID: "AKIAALICE", UserName: "alice", SealedSecret: []byte("sealed"), Status: store.StatusActive}),
+		s.CreateAccessKey(ctx, store.AccessKey{ID: "AKIAALICE", UserName: "alice", SealedSecret: []byte("sealed"), Status: store.StatusActive}, 0),
 		s.CreateGroup(ctx, store.Group{Name: "Devs", Path: "/", ID: "AGPADEVS"}),
-		s.AddUserToGroup(ctx, "devs", "alice"),
+		s.AddUserToGroup(ctx, "devs", "alice", 0),
 		s.CreateRole(ctx, store.Role{Name: "Deployer", Path: "/", ID: "AROADEPLOYER", AssumeRolePolicyDocument: "{}", MaxSessionDuration: 3600}),
 		s.CreateManagedPolicy(ctx, store.ManagedPolicy{Name: "Shared", Path: "/", ID: "ANPASHARED"}, `{"v":1}`),
 	} {
@@ -40,7 +40,7 @@ func seed(t *testing.T, s *Store) {
 		if err := s.PutInlinePolicy(ctx, store.InlinePolicy{Kind: o.kind, Owner: o.name, Name: "own", Document: `{"own":"` + o.name + `"}`}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AttachPolicy(ctx, store.Attachment{Kind: o.kind, Owner: o.name, PolicyName: "shared"}); err != nil {
+		if err := s.AttachPolicy(ctx, store.Attachment{Kind: o.kind, Owner: o.name, PolicyName: "shared"}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

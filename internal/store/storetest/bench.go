@@ -20,7 +20,7 @@ func Benchmark(b *testing.B, s store.Store) {
 	}
 	// A user with 2 inline and 2 managed policies, in 3 groups with as many.
 	must(s.CreateUser(ctx, store.User{Name: "alice", Path: "/", ID: "AIDAALICE", CreatedAt: base}))
-	must(s.CreateAccessKey(ctx, store.AccessKey{ID: "AKIAALICE", UserName: "alice", SealedSecret: []byte("sealed"), Status: store.StatusActive, CreatedAt: base}))
+	must(s.CreateAccessKey(ctx, store.AccessKey{ID: "AKIAALICE", UserName: "alice", SealedSecret: []byte("sealed"), Status: store.StatusActive, CreatedAt: base}, 0))
 	owners := []struct {
 		kind store.PrincipalKind
 		name string
@@ -28,7 +28,7 @@ func Benchmark(b *testing.B, s store.Store) {
 	for g := range 3 {
 		name := fmt.Sprintf("group-%d", g)
 		must(s.CreateGroup(ctx, store.Group{Name: name, Path: "/", ID: "AGPA" + name, CreatedAt: base}))
-		must(s.AddUserToGroup(ctx, name, "alice"))
+		must(s.AddUserToGroup(ctx, name, "alice", 0))
 		owners = append(owners, struct {
 			kind store.PrincipalKind
 			name string
@@ -39,7 +39,7 @@ func Benchmark(b *testing.B, s store.Store) {
 			label := fmt.Sprintf("%d-%d", i, j)
 			must(s.PutInlinePolicy(ctx, store.InlinePolicy{Kind: o.kind, Owner: o.name, Name: "inline-" + label, Document: doc(label)}))
 			must(s.CreateManagedPolicy(ctx, store.ManagedPolicy{Name: "managed-" + label, Path: "/", ID: "ANPA" + label, CreatedAt: base}, doc(label)))
-			must(s.AttachPolicy(ctx, store.Attachment{Kind: o.kind, Owner: o.name, PolicyName: "managed-" + label}))
+			must(s.AttachPolicy(ctx, store.Attachment{Kind: o.kind, Owner: o.name, PolicyName: "managed-" + label}, 0))
 		}
 	}
 

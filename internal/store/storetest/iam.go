@@ -40,6 +40,7 @@ func iamTests() []struct {
 		{"PolicyVersions", testPolicyVersions},
 		{"ConcurrentCreatePolicyVersion", testConcurrentCreatePolicyVersion},
 		{"Attachments", testAttachments},
+		{"QuotasAreAtomic", testQuotasAreAtomic},
 		{"DeleteConflicts", testDeleteConflicts},
 		{"ConcurrentDeleteAndReference", testConcurrentDeleteAndReference},
 		{"RenameCarriesRelations", testRenameCarriesRelations},
@@ -108,7 +109,7 @@ func mustCreatePolicy(t *testing.T, s store.Store, p store.ManagedPolicy, docume
 
 func mustAddToGroup(t *testing.T, s store.Store, group, user string) {
 	t.Helper()
-	if err := s.AddUserToGroup(t.Context(), group, user); err != nil {
+	if err := s.AddUserToGroup(t.Context(), group, user, 0); err != nil {
 		t.Fatalf("AddUserToGroup(%q, %q): %v", group, user, err)
 	}
 }
@@ -122,7 +123,7 @@ func mustPutInline(t *testing.T, s store.Store, kind store.PrincipalKind, owner,
 
 func mustAttach(t *testing.T, s store.Store, kind store.PrincipalKind, owner, policy string) {
 	t.Helper()
-	if err := s.AttachPolicy(t.Context(), store.Attachment{Kind: kind, Owner: owner, PolicyName: policy}); err != nil {
+	if err := s.AttachPolicy(t.Context(), store.Attachment{Kind: kind, Owner: owner, PolicyName: policy}, 0); err != nil {
 		t.Fatalf("AttachPolicy(%s %q, %q): %v", kind, owner, policy, err)
 	}
 }
@@ -396,8 +397,8 @@ func testGroupMembership(t *testing.T, s store.Store) {
 	bob.Tags = map[string]string{"team": "core"}
 	mustCreateUser(t, s, bob)
 
-	wantErr(t, "AddUserToGroup of a missing user", s.AddUserToGroup(ctx, "devs", "ghost"), store.ErrNotFound)
-	wantErr(t, "AddUserToGroup to a missing group", s.AddUserToGroup(ctx, "ghosts", "alice"), store.ErrNotFound)
+	wantErr(t, "AddUserToGroup of a missing user", s.AddUserToGroup(ctx, "devs", "ghost", 0), store.ErrNotFound)
+	wantErr(t, "AddUserToGroup to a missing group", s.AddUserToGroup(ctx, "ghosts", "alice", 0), store.ErrNotFound)
 
 	groups, err := s.ListGroupsForUser(ctx, "alice")
 	if err != nil || groups == nil || len(groups) != 0 {
@@ -727,7 +728,7 @@ func testPrincipalKindValidation(t *testing.T, s store.Store) {
 	_, err = s.ListInlinePolicies(ctx, bad, "alice")
 	notSentinel("ListInlinePolicies", err)
 	notSentinel("DeleteInlinePolicy", s.DeleteInlinePolicy(ctx, bad, "alice", "x"))
-	notSentinel("AttachPolicy", s.AttachPolicy(ctx, store.Attachment{Kind: bad, Owner: "alice", PolicyName: "p"}))
+	notSentinel("AttachPolicy", s.AttachPolicy(ctx, store.Attachment{Kind: bad, Owner: "alice", PolicyName: "p"}, 0))
 	notSentinel("DetachPolicy", s.DetachPolicy(ctx, store.Attachment{Kind: bad, Owner: "alice", PolicyName: "p"}))
 	_, err = s.ListAttachedPolicies(ctx, bad, "alice")
 	notSentinel("ListAttachedPolicies", err)
@@ -1046,7 +1047,7 @@ func testAttachments(t *testing.T, s store.Store) {
 		{Kind: store.KindRole, Owner: "ghost", PolicyName: "admin"},
 		{Kind: store.KindUser, Owner: "alice", PolicyName: "ghost"},
 	} {
-		wantErr(t, fmt.Sprintf("AttachPolicy(%+v)", a), s.AttachPolicy(ctx, a), store.ErrNotFound)
+		wantErr(t, fmt.Sprintf("AttachPolicy(%+v)", a), s.AttachPolicy(ctx, a, 0), store.ErrNotFound)
 	}
 	ents, err := s.ListEntitiesForPolicy(ctx, "admin")
 	if err != nil || ents == nil || len(ents) != 0 {
@@ -1320,7 +1321,7 @@ func testConcurrentDeleteAndReference(t *testing.T, s store.Store) {
 		func(i int) { mustCreatePolicy(t, s, newPolicy(fmt.Sprintf("p%d", i)), doc("p")) },
 		func(i int) error { return s.DeleteManagedPolicy(ctx, fmt.Sprintf("p%d", i)) },
 		func(i int) error {
-			return s.AttachPolicy(ctx, store.Attachment{Kind: store.KindUser, Owner: "holder", PolicyName: fmt.Sprintf("p%d", i)})
+			return s.AttachPolicy(ctx, store.Attachment{Kind: store.KindUser, Owner: "holder", PolicyName: fmt.Sprintf("p%d", i)}, 0)
 		},
 		func(i int) bool {
 			ps, err := s.ListAttachedPolicies(ctx, store.KindUser, "holder")
@@ -1332,7 +1333,7 @@ func testConcurrentDeleteAndReference(t *testing.T, s store.Store) {
 	race("user vs group membership",
 		func(i int) { mustCreateUser(t, s, newUser(fmt.Sprintf("u%d", i))) },
 		func(i int) error { return s.DeleteUser(ctx, fmt.Sprintf("u%d", i)) },
-		func(i int) error { return s.AddUserToGroup(ctx, "holders", fmt.Sprintf("u%d", i)) },
+		func(i int) error { return s.AddUserToGroup(ctx, "holders", fmt.Sprintf("u%d", i), 0) },
 		func(i int) bool {
 			us, err := s.ListGroupMembers(ctx, "holders")
 			if err != nil {
@@ -1783,4 +1784,81 @@ func testPolicyTags(t *testing.T, s store.Store) {
 		t.Errorf("tags left: %v", got.Tags)
 	}
 	wantErr(t, "UpdatePolicyTags of a missing policy", s.UpdatePolicyTags(ctx, "ghost", set(nil)), store.ErrNotFound)
+}
+
+// testQuotasAreAtomic races more requests than a quota allows: exactly the
+// quota succeed, the others get ErrLimitExceeded, and repeating a
+// membership or attachment that exists is still not an error.
+func testQuotasAreAtomic(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustCreateUser(t, s, newUser("quota"))
+	mustCreateRole(t, s, newRole("quota-role"))
+	race := func(what string, n, limit int, op func(i int) error) []int {
+		t.Helper()
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = op(i)
+			}()
+		}
+		wg.Wait()
+		var ok []int
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				ok = append(ok, i)
+			case !errors.Is(err, store.ErrLimitExceeded):
+				t.Errorf("%s %d: %v, want nil or ErrLimitExceeded", what, i, err)
+			}
+		}
+		if len(ok) != limit {
+			t.Errorf("%s: %d of %d succeeded, want exactly %d", what, len(ok), n, limit)
+		}
+		return ok
+	}
+
+	race("CreateAccessKey", 8, 2, func(i int) error {
+		return s.CreateAccessKey(ctx, newKey(fmt.Sprintf("AKIAQUOTA%03d", i), "quota", base), 2)
+	})
+	if keys, err := s.ListAccessKeys(ctx, "quota"); err != nil || len(keys) != 2 {
+		t.Errorf("keys after the race: %d, %v", len(keys), err)
+	}
+	if err := s.CreateAccessKey(ctx, newKey("AKIAQUOTANOLIMIT", "quota", base), 0); err != nil {
+		t.Errorf("CreateAccessKey without a limit: %v", err)
+	}
+
+	for i := range 12 {
+		mustCreateGroup(t, s, newGroup(fmt.Sprintf("quota-g%02d", i)))
+		mustCreatePolicy(t, s, newPolicy(fmt.Sprintf("quota-p%02d", i)), doc(fmt.Sprintf("q%d", i)))
+	}
+	joined := race("AddUserToGroup", 12, 10, func(i int) error {
+		return s.AddUserToGroup(ctx, fmt.Sprintf("quota-g%02d", i), "quota", 10)
+	})
+	if groups, err := s.ListGroupsForUser(ctx, "quota"); err != nil || len(groups) != 10 {
+		t.Errorf("groups after the race: %d, %v", len(groups), err)
+	}
+	if len(joined) > 0 {
+		if err := s.AddUserToGroup(ctx, fmt.Sprintf("quota-g%02d", joined[0]), "quota", 10); err != nil {
+			t.Errorf("adding an existing member at the quota: %v", err)
+		}
+	}
+	attached := race("AttachPolicy", 12, 10, func(i int) error {
+		return s.AttachPolicy(ctx, store.Attachment{Kind: store.KindRole, Owner: "quota-role", PolicyName: fmt.Sprintf("quota-p%02d", i)}, 10)
+	})
+	if ps, err := s.ListAttachedPolicies(ctx, store.KindRole, "quota-role"); err != nil || len(ps) != 10 {
+		t.Errorf("attached policies after the race: %d, %v", len(ps), err)
+	}
+	if len(attached) > 0 {
+		a := store.Attachment{Kind: store.KindRole, Owner: "quota-role", PolicyName: fmt.Sprintf("quota-p%02d", attached[0])}
+		if err := s.AttachPolicy(ctx, a, 10); err != nil {
+			t.Errorf("attaching an attached policy at the quota: %v", err)
+		}
+	}
+	wantErr(t, "AttachPolicy to a missing owner", s.AttachPolicy(ctx, store.Attachment{Kind: store.KindRole, Owner: "ghost", PolicyName: "quota-p00"}, 10), store.ErrNotFound)
+	wantErr(t, "AddUserToGroup of a missing user", s.AddUserToGroup(ctx, "quota-g00", "ghost", 10), store.ErrNotFound)
+	wantErr(t, "AddUserToGroup to a missing group", s.AddUserToGroup(ctx, "ghost", "quota", 10), store.ErrNotFound)
+	wantErr(t, "CreateAccessKey for a missing user", s.CreateAccessKey(ctx, newKey("AKIAQUOTAGHOST", "ghost", base), 2), store.ErrNotFound)
 }

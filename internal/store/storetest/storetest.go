@@ -93,7 +93,7 @@ func mustCreateUser(t *testing.T, s store.Store, u store.User) {
 
 func mustCreateKey(t *testing.T, s store.Store, k store.AccessKey) {
 	t.Helper()
-	if err := s.CreateAccessKey(t.Context(), k); err != nil {
+	if err := s.CreateAccessKey(t.Context(), k, 0); err != nil {
 		t.Fatalf("CreateAccessKey(%q): %v", k.ID, err)
 	}
 }
@@ -536,7 +536,7 @@ func testAccessKeyCRUD(t *testing.T, s store.Store) {
 	}
 
 	dup := newKey("AKIAB", "bob", base)
-	wantErr(t, "CreateAccessKey with a taken ID", s.CreateAccessKey(ctx, dup), store.ErrAlreadyExists)
+	wantErr(t, "CreateAccessKey with a taken ID", s.CreateAccessKey(ctx, dup, 0), store.ErrAlreadyExists)
 	_, err = s.GetAccessKey(ctx, "AKIANOPE")
 	wantErr(t, "GetAccessKey(missing)", err, store.ErrNotFound)
 
@@ -554,7 +554,7 @@ func testAccessKeyCRUD(t *testing.T, s store.Store) {
 func testAccessKeyForeignKey(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	wantErr(t, "CreateAccessKey for a missing user",
-		s.CreateAccessKey(ctx, newKey("AKIAORPHAN", "ghost", base)), store.ErrNotFound)
+		s.CreateAccessKey(ctx, newKey("AKIAORPHAN", "ghost", base), 0), store.ErrNotFound)
 	_, err := s.GetAccessKey(ctx, "AKIAORPHAN")
 	wantErr(t, "GetAccessKey of the refused key", err, store.ErrNotFound)
 	_, err = s.ListAccessKeys(ctx, "ghost")
