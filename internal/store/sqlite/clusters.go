@@ -218,6 +218,9 @@ func sqlLimit(limit int) int {
 	return limit
 }
 
+// insertCredentialSQL is CreateCredential's statement, prepared once.
+const insertCredentialSQL = `INSERT INTO issued_credentials (` + credentialColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // CreateCredential implements store.CredentialStore.
 func (s *Store) CreateCredential(ctx context.Context, c store.IssuedCredential) error {
 	if err := sqlbase.CheckCredentialState(c.ID, c.State); err != nil {
@@ -227,8 +230,7 @@ func (s *Store) CreateCredential(ctx context.Context, c store.IssuedCredential) 
 	if err != nil {
 		return fmt.Errorf("create credential %q: %w", c.ID, err)
 	}
-	_, err = s.w.ExecContext(ctx,
-		`INSERT INTO issued_credentials (`+credentialColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = s.exec(ctx, insertCredentialSQL,
 		c.ID, c.Cluster, c.LoginRole, c.DbUser, c.DbName, groups, c.AutoCreate, c.Principal, c.RequestID,
 		micros(c.CreatedAt), micros(c.ExpiresAt), c.State, c.Attempts, micros(c.NextAttemptAt), c.LastError,
 		nullMicros(c.DroppedAt), c.ClaimOwner)

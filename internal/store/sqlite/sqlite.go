@@ -29,7 +29,8 @@ type Store struct {
 	w *sql.DB // the single writer connection; transactions are BEGIN IMMEDIATE
 	r *sql.DB // read-only connections
 
-	stmts stmtCache // the reads prepared on r, see query
+	stmts  stmtCache // the reads prepared on r, see query
+	wstmts stmtCache // the hot writes prepared on w, see exec
 }
 
 var _ store.Store = (*Store)(nil)
@@ -76,7 +77,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
 	s := &Store{w: w, r: r}
-	s.stmts.db = r
+	s.stmts.db, s.wstmts.db = r, w
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
@@ -172,7 +173,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	return errors.Join(s.stmts.close(), s.r.Close(), s.w.Close())
+	return errors.Join(s.stmts.close(), s.wstmts.close(), s.r.Close(), s.w.Close())
 }
 
 // errCode returns the extended SQLite result code of err, or 0.

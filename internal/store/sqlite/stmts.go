@@ -24,10 +24,16 @@ import (
 // Only a fixed set of SQL texts may go through the cache (constants, or
 // SQL built once from the constants of sqlbase.OwnerOf, see byKind), never
 // text that contains a value: each distinct text stays prepared until
-// Close. Reads inside a transaction and every write keep preparing their
-// SQL per call: they are not hot, and preparing on the pool while a read
-// transaction holds one of its connections could wait for a connection
-// that the transactions of other callers hold.
+// Close. Reads inside a transaction keep preparing their SQL per call:
+// they are not hot, and preparing on the pool while a read transaction
+// holds one of its connections could wait for a connection that the
+// transactions of other callers hold.
+//
+// Writes prepare their SQL per call too, except the one write of every
+// GetClusterCredentials (CreateCredential), which goes through exec: a
+// single statement outside any transaction, prepared once on the writer
+// connection. Preparing it waits for a write transaction in progress,
+// never for itself: no caller holds a transaction while calling exec.
 
 // stmtCache is the statements prepared on db, by SQL text.
 type stmtCache struct {
@@ -91,6 +97,15 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 		return st.QueryRowContext(ctx, args...)
 	}
 	return s.r.QueryRowContext(ctx, query, args...)
+}
+
+// exec runs the write statement, outside any transaction, prepared once
+// on the writer connection.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := s.wstmts.get(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return s.w.ExecContext(ctx, query, args...)
 }
 
 // byKind builds the SQL of a method that takes a principal kind once for

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -49,6 +50,21 @@ func Benchmark(b *testing.B, s store.Store) {
 			if err != nil || len(ps) != 16 {
 				b.Fatalf("EffectivePolicies = %d policies, %v; want 16", len(ps), err)
 			}
+		}
+	})
+	runs := 0
+	b.Run("CreateCredential", func(b *testing.B) {
+		// The one write of every GetClusterCredentials.
+		if err := s.CreateCluster(ctx, newCluster("bench")); err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+			b.Fatal(err)
+		}
+		runs++
+		n := 0
+		for b.Loop() {
+			n++
+			c := newCredential(fmt.Sprintf("cred-%d-%09d", runs, n), "bench", "alice", base)
+			c.DbName, c.Groups = "dev", []string{"readers"}
+			must(s.CreateCredential(ctx, c))
 		}
 	})
 	b.Run("GetAccessKey", func(b *testing.B) {
