@@ -31,19 +31,9 @@ type cluster struct {
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	db := newDatabase(t)
-	u, err := url.Parse(db.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, _ := u.User.Password()
-	pwFile := filepath.Join(t.TempDir(), "admin-password")
-	if err := os.WriteFile(pwFile, []byte(pw), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(u.User.Username())
+	cfg, _ := awstest.Cluster(t, "dev", db.admin)
 	srv := awstest.Start(t, awstest.WithConfig(func(c *config.Config) {
-		c.Clusters = []config.Cluster{{Identifier: "dev", Engine: config.EnginePostgres,
-			Endpoint: config.Endpoint{Address: db.host, Port: db.port}, AdminURL: u.String(), AdminPasswordFile: pwFile}}
+		c.Clusters = []config.Cluster{cfg}
 	}))
 	return &cluster{srv: srv, db: db}
 }

@@ -2,9 +2,6 @@ package samlauth_test
 
 import (
 	"context"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,21 +41,10 @@ func newFederation(t *testing.T, users []devidp.User) *federation {
 	t.Helper()
 	ctx := t.Context()
 	f := &federation{admin: pgtest.New(t)}
-	u, err := url.Parse(f.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, _ := u.User.Password()
-	pwFile := filepath.Join(t.TempDir(), "admin-password")
-	if err := os.WriteFile(pwFile, []byte(pw), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(u.User.Username())
-	f.host, f.db = u.Hostname(), strings.TrimPrefix(u.Path, "/")
-	f.port, _ = strconv.Atoi(u.Port())
+	cluster, target := awstest.Cluster(t, "dev", f.admin)
+	f.host, f.port, f.db = target.Host, target.Port, target.DB
 	f.srv = awstest.Start(t, awstest.WithConfig(func(c *config.Config) {
-		c.Clusters = []config.Cluster{{Identifier: "dev", Engine: config.EnginePostgres,
-			Endpoint: config.Endpoint{Address: f.host, Port: f.port}, AdminURL: u.String(), AdminPasswordFile: pwFile}}
+		c.Clusters = []config.Cluster{cluster}
 	}))
 	f.idp, f.idpURL = startIdP(t, users)
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,21 +59,10 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
 	ctx := t.Context()
 	admin := pgtest.New(t)
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, _ := u.User.Password()
-	pwFile := filepath.Join(t.TempDir(), "admin-password")
-	if err := os.WriteFile(pwFile, []byte(pw), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(u.User.Username())
-	e := &cliEnv{host: u.Hostname(), db: strings.TrimPrefix(u.Path, "/"), getenvValues: map[string]string{}}
-	e.port, _ = strconv.Atoi(u.Port())
+	cluster, target := awstest.Cluster(t, "dev", admin)
+	e := &cliEnv{host: target.Host, port: target.Port, db: target.DB, getenvValues: map[string]string{}}
 	e.srv = awstest.Start(t, awstest.WithConfig(func(c *config.Config) {
-		c.Clusters = []config.Cluster{{Identifier: "dev", Engine: config.EnginePostgres,
-			Endpoint: config.Endpoint{Address: e.host, Port: e.port}, AdminURL: u.String(), AdminPasswordFile: pwFile}}
+		c.Clusters = []config.Cluster{cluster}
 	}))
 	root := e.srv.RootIAM()
 	if _, err := root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice")}); err != nil {

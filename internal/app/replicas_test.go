@@ -2,10 +2,6 @@ package app_test
 
 import (
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +16,7 @@ import (
 
 	"github.com/dbiam/dbiam/internal/config"
 	"github.com/dbiam/dbiam/internal/secret"
+	"github.com/dbiam/dbiam/internal/testutil/awstest"
 	"github.com/dbiam/dbiam/internal/testutil/pgtest"
 )
 
@@ -33,20 +30,8 @@ func TestTwoReplicasShareOnePostgresStore(t *testing.T) {
 	cfg.Store.Type = "postgres"
 	cfg.Store.URL = secret.String(pgtest.New(t))
 	target := pgtest.New(t) // the cluster the replicas issue logins on
-	tu, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, _ := tu.User.Password()
-	pwFile := filepath.Join(t.TempDir(), "admin-password")
-	if err := os.WriteFile(pwFile, []byte(pw), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tu.User = url.User(tu.User.Username())
-	port, _ := strconv.Atoi(tu.Port())
-	db := strings.TrimPrefix(tu.Path, "/")
-	cfg.Clusters = []config.Cluster{{Identifier: "shared", Engine: config.EnginePostgres,
-		Endpoint: config.Endpoint{Address: tu.Hostname(), Port: port}, AdminURL: tu.String(), AdminPasswordFile: pwFile}}
+	cluster, tgt := awstest.Cluster(t, "shared", target)
+	cfg.Clusters = []config.Cluster{cluster}
 
 	a := startServer(t, cfg, time.Now)
 	b := startServer(t, cfg, time.Now)
@@ -131,7 +116,7 @@ func TestTwoReplicasShareOnePostgresStore(t *testing.T) {
 		t.Error(err)
 	}
 	for _, c := range creds {
-		cc, err := pgx.ParseConfig(fmt.Sprintf("postgres://%s:%d/%s?sslmode=disable", tu.Hostname(), port, db))
+		cc, err := pgx.ParseConfig(fmt.Sprintf("postgres://%s:%d/%s?sslmode=disable", tgt.Host, tgt.Port, tgt.DB))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,9 +3,7 @@ package clustercreds_test
 import (
 	"context"
 	"errors"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,21 +47,10 @@ type clusterEnv struct {
 func newClusterEnv(t *testing.T, opts ...awstest.Option) *clusterEnv {
 	t.Helper()
 	admin := pgtest.New(t)
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, _ := u.User.Password()
-	pwFile := filepath.Join(t.TempDir(), "admin-password")
-	if err := os.WriteFile(pwFile, []byte(pw), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(u.User.Username())
-	port, _ := strconv.Atoi(u.Port())
-	env := &clusterEnv{admin: admin, host: u.Hostname(), port: port, db: strings.TrimPrefix(u.Path, "/")}
+	cluster, target := awstest.Cluster(t, "dev", admin)
+	env := &clusterEnv{admin: admin, host: target.Host, port: target.Port, db: target.DB}
 	opts = append([]awstest.Option{awstest.WithConfig(func(c *config.Config) {
-		c.Clusters = []config.Cluster{{Identifier: "dev", Engine: config.EnginePostgres,
-			Endpoint: config.Endpoint{Address: env.host, Port: port}, AdminURL: u.String(), AdminPasswordFile: pwFile}}
+		c.Clusters = []config.Cluster{cluster}
 	})}, opts...)
 	env.srv = awstest.Start(t, opts...)
 	return env
