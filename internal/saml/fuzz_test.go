@@ -129,3 +129,29 @@ func BenchmarkValidate(b *testing.B) {
 		})
 	}
 }
+
+// FuzzParseMetadata feeds arbitrary documents to ParseMetadata (they come
+// from CreateSAMLProvider and UpdateSAMLProvider requests): it never
+// panics, errors are *saml.Error with code InvalidInput, and what it
+// accepts has an entity ID and at least one signing certificate.
+func FuzzParseMetadata(f *testing.F) {
+	idp := samltest.New(f, testEntityID)
+	f.Add(idp.Metadata())
+	f.Add([]byte(`<md:EntitiesDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata">` + string(idp.Metadata()) + `</md:EntitiesDescriptor>`))
+	f.Add([]byte(`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>`))
+	f.Add([]byte(`<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x"/>`))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		p, err := saml.ParseMetadata(doc)
+		if err != nil {
+			var se *saml.Error
+			if !errors.As(err, &se) || se.Code != saml.CodeInvalidInput {
+				t.Fatalf("error %v is not an InvalidInput *saml.Error", err)
+			}
+			return
+		}
+		if p.EntityID == "" || len(p.Certs) == 0 {
+			t.Fatalf("accepted metadata without entity ID or certificate: %+v", p)
+		}
+	})
+}
