@@ -27,6 +27,7 @@ import (
 	"github.com/dbiam/dbiam/internal/iam"
 	"github.com/dbiam/dbiam/internal/identity"
 	"github.com/dbiam/dbiam/internal/keyring"
+	"github.com/dbiam/dbiam/internal/metrics"
 	"github.com/dbiam/dbiam/internal/policy"
 	"github.com/dbiam/dbiam/internal/saml"
 	"github.com/dbiam/dbiam/internal/secret"
@@ -69,6 +70,10 @@ type Server struct {
 
 	stopReaper func()
 	reaperDone chan struct{}
+
+	metrics     *metrics.Metrics
+	metricsHTTP *http.Server // nil without metrics_listen
+	metricsLn   net.Listener
 }
 
 type rootCredentials struct {
@@ -122,7 +127,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*Server, error
 	if err != nil {
 		return nil, err
 	}
-	srv := &Server{cfg: cfg, log: logger, store: st, root: root, done: make(chan error, 1)}
+	srv := &Server{cfg: cfg, log: logger, store: st, root: root, done: make(chan error, 1), metrics: metrics.New()}
 	if opts.Dev {
 		srv.dev, srv.devErr = startDevCluster(ctx, cfg, opts.Rand)
 		if srv.devErr != nil {
@@ -181,9 +186,9 @@ func (s *Server) start(ctx context.Context, opts Options, kr *keyring.Keyring) e
 	if err := s.applyBootstrap(ctx, iamSvc, opts); err != nil {
 		return err
 	}
-	s.engines = clustercreds.NewEngines(openPostgresEngine, kr)
+	s.engines = clustercreds.NewEngines(s.openPostgresEngine, kr)
 	redshiftSvc, err := clustercreds.New(clustercreds.Config{Store: s.store, Engines: s.engines, Keyring: kr, Authorizer: authz,
-		AccountID: s.cfg.AccountID, Now: opts.Now, Rand: opts.Rand, Logger: s.log})
+		AccountID: s.cfg.AccountID, Now: opts.Now, Rand: opts.Rand, Logger: s.log, ObserveIssue: s.metrics.ObserveIssue})
 	if err != nil {
 		return err
 	}
@@ -225,6 +230,7 @@ func (s *Server) start(ctx context.Context, opts Options, kr *keyring.Keyring) e
 		Rand:          opts.Rand,
 		Logger:        s.log,
 		Audit:         audit.LogSink{Logger: s.log},
+		Observer:      s.metrics,
 	}, services...)
 	if err != nil {
 		return err
@@ -256,12 +262,50 @@ func (s *Server) start(ctx context.Context, opts Options, kr *keyring.Keyring) e
 		s.tls = true
 	}
 	s.listener = ln
+	if err := s.startMetrics(); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	go func() {
 		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.done <- err
 		}
 	}()
 	return nil
+}
+
+// startMetrics serves /metrics on metrics_listen, when set.
+func (s *Server) startMetrics() error {
+	if s.cfg.MetricsListen == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.MetricsListen)
+	if err != nil {
+		return fmt.Errorf("listen on %s (metrics_listen): %w", s.cfg.MetricsListen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	s.metricsLn = ln
+	s.metricsHTTP = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.metricsHTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.done <- fmt.Errorf("metrics: %w", err)
+		}
+	}()
+	return nil
+}
+
+// MetricsAddr is the address of the metrics listener ("" without one).
+func (s *Server) MetricsAddr() string {
+	if s.metricsLn == nil {
+		return ""
+	}
+	return s.metricsLn.Addr().String()
 }
 
 // applyBootstrap applies the config's bootstrap section, one replica at a
@@ -332,6 +376,9 @@ func (s *Server) URL() string {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.log.Info("dbiam shutting down")
 	err := s.http.Shutdown(ctx)
+	if s.metricsHTTP != nil {
+		_ = s.metricsHTTP.Shutdown(ctx)
+	}
 	s.waitReaper()
 	if s.engines != nil {
 		_ = s.engines.Close()
@@ -347,6 +394,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) close() error {
 	err := s.http.Close()
+	if s.metricsHTTP != nil {
+		_ = s.metricsHTTP.Close()
+	}
 	s.waitReaper()
 	if s.engines != nil {
 		_ = s.engines.Close()
@@ -524,9 +574,9 @@ Then try:
 }
 
 // openPostgresEngine opens the PostgreSQL engine of a registered cluster.
-func openPostgresEngine(_ context.Context, c store.Cluster, adminPassword secret.String) (engine.Engine, error) {
+func (s *Server) openPostgresEngine(_ context.Context, c store.Cluster, adminPassword secret.String) (engine.Engine, error) {
 	if c.Engine != "" && c.Engine != config.EnginePostgres {
 		return nil, fmt.Errorf("cluster %s: engine %q is not supported", c.Identifier, c.Engine)
 	}
-	return pgengine.New(pgengine.Config{URL: c.AdminURL, Password: adminPassword})
+	return pgengine.New(pgengine.Config{URL: c.AdminURL, Password: adminPassword, ObserveBatch: s.metrics.ObserveBatch})
 }

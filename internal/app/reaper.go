@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/dbiam/dbiam/internal/metrics"
 	"github.com/dbiam/dbiam/internal/reaper"
 )
 
@@ -18,6 +20,13 @@ func (s *Server) startReaper(ctx context.Context, opts Options) error {
 		Store: s.store, Engines: s.engines, Now: opts.Now, Logger: s.log.With("component", "reaper"),
 		Owner: fmt.Sprintf("%x", id), Interval: s.cfg.Reaper.Interval.Duration(),
 		TerminateSessionsAtExpiry: s.cfg.Reaper.TerminateSessionsAtExpiry,
+		ObservePass: func(rep reaper.Report, elapsed time.Duration, err error) {
+			s.metrics.ObserveReaperPass(metrics.ReaperOutcomes{
+				"dropped": rep.Dropped, "busy": rep.Busy, "failed": rep.Failed, "not_managed": rep.NotManaged,
+				"group_grants_revoked": rep.GroupGrantsRevoked, "orphans_dropped": rep.OrphansDropped,
+				"missing_roles": rep.MissingRoles, "purged": rep.Purged,
+			}, elapsed, err)
+		},
 	})
 	if err != nil {
 		return err

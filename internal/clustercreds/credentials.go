@@ -209,6 +209,7 @@ func (s *Service) issue(ctx context.Context, req *dispatch.Request, r issueReque
 		// store; a failed issue marks the record failed.
 		State: StateActive, NextAttemptAt: expires,
 	}
+	start := s.now()
 	if err := s.store.CreateCredential(ctx, rec); err != nil {
 		return nil, fmt.Errorf("record credential: %w", err)
 	}
@@ -222,6 +223,9 @@ func (s *Service) issue(ctx context.Context, req *dispatch.Request, r issueReque
 		Password: engine.Secret(password), ValidUntil: expires,
 		Comment: "dbiam credential " + id + " for " + req.Principal.ARN + " (request " + req.ID + ")",
 	})
+	if s.observe != nil {
+		s.observe(r.cluster.Identifier, s.now().Sub(start), err)
+	}
 	if err != nil {
 		s.markFailed(ctx, id, err)
 		return nil, engineError(r, err)

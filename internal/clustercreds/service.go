@@ -39,6 +39,10 @@ type Config struct {
 	// second (0: DefaultRateLimit); Burst is the bucket size.
 	RateLimit float64
 	Burst     int
+	// ObserveIssue, when set, is told of every issuance that reached the
+	// database: the cluster, the time to record the credential and create
+	// its login, and the error (nil on success). For metrics.
+	ObserveIssue func(cluster string, elapsed time.Duration, err error)
 }
 
 // Default per-principal rate of credential requests.
@@ -58,6 +62,7 @@ type Service struct {
 	rand    io.Reader
 	log     *slog.Logger
 	limiter *limiter
+	observe func(cluster string, elapsed time.Duration, err error)
 }
 
 // New returns the service.
@@ -75,6 +80,7 @@ func New(cfg Config) (*Service, error) {
 	return &Service{
 		store: cfg.Store, engines: cfg.Engines, keyring: cfg.Keyring, authz: cfg.Authorizer, account: cfg.AccountID,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger, limiter: newLimiter(rate, burst, 10000),
+		observe: cfg.ObserveIssue,
 	}, nil
 }
 

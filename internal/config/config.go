@@ -46,6 +46,10 @@ type Config struct {
 	// Listen is the HTTP listen address, host:port. Plain HTTP is only
 	// allowed on a loopback host unless TLS is configured or Insecure is set.
 	Listen string `yaml:"listen"`
+	// MetricsListen, when set, is the host:port of a second, plain-HTTP
+	// listener serving Prometheus metrics at /metrics (no secrets, bounded
+	// labels). Empty: no metrics listener.
+	MetricsListen string `yaml:"metrics_listen"`
 	// Region is this server's region, used in ARNs and endpoints.
 	Region string `yaml:"region"`
 	// AccountID is the 12-digit account id used in ARNs. The default

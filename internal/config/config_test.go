@@ -160,7 +160,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	if c.Listen != "0.0.0.0:8439" || c.Region != "us-west-2" || c.AccountID != "210987654321" ||
 		c.Store.Type != "postgres" || c.Store.URLFile == "" || c.Log.Format != "json" ||
 		!c.TLS.Enabled() || c.Root.AccessKeyID == "" || c.Root.SecretAccessKeyFile == "" ||
-		c.MasterKeyFile == "" || len(c.SigningRegions) == 0 {
+		c.MasterKeyFile == "" || len(c.SigningRegions) == 0 || c.MetricsListen != "0.0.0.0:9439" {
 		t.Errorf("example config not loaded as expected: %+v", c)
 	}
 	if len(c.Clusters) != 1 || c.Clusters[0].Identifier != "analytics" || c.Clusters[0].Endpoint.Port != 5432 {

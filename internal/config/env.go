@@ -54,6 +54,7 @@ func (c *Config) Overlay(getenv func(string) string) error {
 	}
 
 	set("DBIAM_LISTEN", &c.Listen, checkListen)
+	set("DBIAM_METRICS_LISTEN", &c.MetricsListen, checkListen)
 	set("DBIAM_REGION", &c.Region, checkRegion)
 	set("DBIAM_ACCOUNT_ID", &c.AccountID, checkAccountID)
 	if v := getenv("DBIAM_SIGNING_REGIONS"); v != "" {

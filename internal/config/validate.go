@@ -94,6 +94,9 @@ func (ps problems) err(source string) error {
 func (c Config) Validate() error {
 	var ps problems
 	ps.check("listen", checkListen(c.Listen))
+	if c.MetricsListen != "" {
+		ps.check("metrics_listen", checkListen(c.MetricsListen))
+	}
 	if host, _, err := net.SplitHostPort(c.Listen); err == nil && !isLoopback(host) && !c.TLS.Enabled() && !c.Insecure {
 		ps.add("listen", "plain HTTP is only allowed on loopback, got %q; set tls.cert_file/tls.key_file or insecure: true", c.Listen)
 	}

@@ -75,6 +75,9 @@ type Config struct {
 	// ReconcileEvery is how often each cluster is reconciled, across all
 	// replicas (default 5m).
 	ReconcileEvery time.Duration
+	// ObservePass, when set, is told of every pass of Run: its report, how
+	// long it took and its error. For metrics.
+	ObservePass func(rep Report, elapsed time.Duration, err error)
 	// Retention is how long dropped records are kept before they are
 	// purged (default 7 days).
 	Retention time.Duration
@@ -233,7 +236,11 @@ func (r *Reaper) Run(ctx context.Context) error {
 			return nil
 		case <-timer.C:
 		}
+		start := r.now()
 		rep, err := r.safeRunOnce(ctx)
+		if r.cfg.ObservePass != nil && ctx.Err() == nil {
+			r.cfg.ObservePass(rep, r.now().Sub(start), err)
+		}
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("reaper pass", "error", err)
 		}

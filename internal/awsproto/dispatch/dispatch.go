@@ -85,6 +85,14 @@ type Dispatcher struct {
 	rand          io.Reader
 	log           *slog.Logger
 	audit         audit.Sink
+	observer      Observer
+}
+
+// Observer receives every request's outcome, for metrics. service and
+// action are the served names, or "unknown" (so that clients cannot create
+// label values); code is the AWS error code, "" for success.
+type Observer interface {
+	ObserveRequest(service, action, code string, elapsed time.Duration)
 }
 
 // Config holds a Dispatcher's dependencies.
@@ -96,6 +104,7 @@ type Config struct {
 	Rand          io.Reader        // request IDs; required
 	Logger        *slog.Logger     // required
 	Audit         audit.Sink       // optional: one event per call
+	Observer      Observer         // optional: one observation per call
 }
 
 // New returns a Dispatcher serving services.
@@ -113,6 +122,7 @@ func New(cfg Config, services ...*Service) (*Dispatcher, error) {
 		rand:          cfg.Rand,
 		log:           cfg.Logger,
 		audit:         cfg.Audit,
+		observer:      cfg.Observer,
 	}
 	if d.maxBody <= 0 {
 		d.maxBody = query.MaxBodyBytes
@@ -190,6 +200,16 @@ func (d *Dispatcher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ErrorCode:   code,
 			HTTPStatus:  status,
 		})
+	}
+	if d.observer != nil {
+		service, action := "unknown", "unknown"
+		if svc != nil {
+			service = svc.Name
+			if _, ok := svc.Actions[req.Action]; ok {
+				action = req.Action
+			}
+		}
+		d.observer.ObserveRequest(service, action, code, d.now().Sub(start))
 	}
 	d.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("request_id", req.ID),

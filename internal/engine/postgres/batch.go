@@ -313,5 +313,8 @@ func (e *Engine) issueBatchOnce(ctx context.Context, calls []*issueCall, locked 
 	if err := execAll(ctx, conn.Conn(), last); err != nil {
 		return nil, nil, scrub(fmt.Errorf("batched issue of %d logins: %w", len(writing), err), secrets...)
 	}
+	if e.observeBatch != nil {
+		e.observeBatch(len(writing))
+	}
 	return results, single, nil
 }

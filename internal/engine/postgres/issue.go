@@ -263,6 +263,9 @@ func (e *Engine) issueOnce(ctx context.Context, req engine.IssueRequest, groups,
 	if err := execAll(ctx, conn.Conn(), stmts); err != nil {
 		return resp, fmt.Errorf("issue login %q: %w", req.LoginName, err)
 	}
+	if e.observeBatch != nil {
+		e.observeBatch(1)
+	}
 	return resp, nil
 }
 

@@ -78,6 +78,9 @@ type Config struct {
 	// once (default DefaultIssueWorkers). Calls that arrive while they run
 	// wait and are batched together.
 	IssueWorkers int
+	// ObserveBatch, when set, is told how many logins each committed
+	// issuing transaction wrote (1 for a call issued alone). For metrics.
+	ObserveBatch func(logins int)
 	// Rand is the source of SCRAM salts (default crypto/rand).
 	Rand io.Reader
 	// Now is the clock used to reject expiries in the past (default
@@ -106,6 +109,7 @@ type Engine struct {
 	log           *slog.Logger
 	quiet         quietCache
 	queue         *issueQueue // nil: no batching
+	observeBatch  func(logins int)
 	// afterBatchRead, when set (tests), runs between the catalog read and
 	// the DDL of a batch.
 	afterBatchRead func()
@@ -161,6 +165,7 @@ func New(cfg Config) (*Engine, error) {
 		rand:          cfg.Rand,
 		now:           cfg.Now,
 		log:           cfg.Logger,
+		observeBatch:  cfg.ObserveBatch,
 	}
 	if e.marker == "" {
 		e.marker = DefaultMarkerRole

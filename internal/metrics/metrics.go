@@ -1,0 +1,130 @@
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds dbiam's collectors in a private registry. Create it with
+// New; the zero value is not usable. All methods are safe for concurrent
+// use.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+
+	issued        *prometheus.CounterVec
+	issueFailures *prometheus.CounterVec
+	issueDuration *prometheus.HistogramVec
+	batchLogins   prometheus.Histogram
+
+	reaperOutcomes *prometheus.CounterVec
+	reaperErrors   prometheus.Counter
+	reaperDuration prometheus.Histogram
+}
+
+// latencyBuckets span a fast signed call (~1 ms) to a slow issuance under
+// load (seconds).
+var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+
+// New returns the collectors, registered with a new registry together with
+// the Go runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dbiam_requests_total",
+			Help: "AWS API requests served, by service, action and result (an AWS error code, or ok).",
+		}, []string{"service", "action", "code"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "dbiam_request_duration_seconds",
+			Help:    "Time to serve an AWS API request, from its arrival to its answer.",
+			Buckets: latencyBuckets,
+		}, []string{"service", "action"}),
+		issued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dbiam_credentials_issued_total",
+			Help: "Temporary database credentials issued (login roles created), by cluster.",
+		}, []string{"cluster"}),
+		issueFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dbiam_credential_issue_failures_total",
+			Help: "Authorized credential requests the database did not complete, by cluster.",
+		}, []string{"cluster"}),
+		issueDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "dbiam_credential_issue_duration_seconds",
+			Help:    "Time to record a credential and create its login role, by cluster.",
+			Buckets: latencyBuckets,
+		}, []string{"cluster"}),
+		batchLogins: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "dbiam_engine_batch_logins",
+			Help:    "Logins written per issuing transaction (concurrent requests share one).",
+			Buckets: []float64{1, 2, 3, 4, 6, 8, 12, 16},
+		}),
+		reaperOutcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dbiam_reaper_outcomes_total",
+			Help: "What the reaper did: dropped, busy, failed, not_managed, group_grants_revoked, orphans_dropped, missing_roles, purged.",
+		}, []string{"outcome"}),
+		reaperErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "dbiam_reaper_pass_errors_total",
+			Help: "Reaper passes that ended with an error (see the log).",
+		}),
+		reaperDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "dbiam_reaper_pass_duration_seconds",
+			Help:    "Time of one reaper pass.",
+			Buckets: latencyBuckets,
+		}),
+	}
+	m.registry.MustRegister(m.requests, m.requestDuration, m.issued, m.issueFailures, m.issueDuration, m.batchLogins,
+		m.reaperOutcomes, m.reaperErrors, m.reaperDuration,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition formats.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// ObserveRequest records one API request (dispatch.Observer). code is ""
+// for success.
+func (m *Metrics) ObserveRequest(service, action, code string, elapsed time.Duration) {
+	if code == "" {
+		code = "ok"
+	}
+	m.requests.WithLabelValues(service, action, code).Inc()
+	m.requestDuration.WithLabelValues(service, action).Observe(elapsed.Seconds())
+}
+
+// ObserveIssue records one credential issuance on cluster: its duration and
+// whether the database completed it.
+func (m *Metrics) ObserveIssue(cluster string, elapsed time.Duration, err error) {
+	if err != nil {
+		m.issueFailures.WithLabelValues(cluster).Inc()
+		return
+	}
+	m.issued.WithLabelValues(cluster).Inc()
+	m.issueDuration.WithLabelValues(cluster).Observe(elapsed.Seconds())
+}
+
+// ObserveBatch records the number of logins one issuing transaction wrote.
+func (m *Metrics) ObserveBatch(logins int) { m.batchLogins.Observe(float64(logins)) }
+
+// ReaperOutcomes are the counts of one reaper pass, by outcome name.
+type ReaperOutcomes map[string]int
+
+// ObserveReaperPass records one reaper pass.
+func (m *Metrics) ObserveReaperPass(outcomes ReaperOutcomes, elapsed time.Duration, err error) {
+	for name, n := range outcomes {
+		if n > 0 {
+			m.reaperOutcomes.WithLabelValues(name).Add(float64(n))
+		}
+	}
+	if err != nil {
+		m.reaperErrors.Inc()
+	}
+	m.reaperDuration.Observe(elapsed.Seconds())
+}

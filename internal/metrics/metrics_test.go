@@ -1,0 +1,66 @@
+package metrics_test
+
+import (
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dbiam/dbiam/internal/metrics"
+)
+
+func scrape(t *testing.T, m *metrics.Metrics) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	b, err := io.ReadAll(rec.Result().Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestObservations(t *testing.T) {
+	m := metrics.New()
+	m.ObserveRequest("sts", "GetCallerIdentity", "", 3*time.Millisecond)
+	m.ObserveRequest("sts", "GetCallerIdentity", "AccessDenied", time.Millisecond)
+	m.ObserveIssue("dev", 20*time.Millisecond, nil)
+	m.ObserveIssue("dev", 5*time.Millisecond, errors.New("cluster down"))
+	m.ObserveBatch(3)
+	m.ObserveReaperPass(metrics.ReaperOutcomes{"dropped": 2, "busy": 0}, time.Second, errors.New("store down"))
+	text := scrape(t, m)
+	for _, want := range []string{
+		`dbiam_requests_total{action="GetCallerIdentity",code="ok",service="sts"} 1`,
+		`dbiam_requests_total{action="GetCallerIdentity",code="AccessDenied",service="sts"} 1`,
+		`dbiam_request_duration_seconds_count{action="GetCallerIdentity",service="sts"} 2`,
+		`dbiam_credentials_issued_total{cluster="dev"} 1`,
+		`dbiam_credential_issue_failures_total{cluster="dev"} 1`,
+		`dbiam_credential_issue_duration_seconds_count{cluster="dev"} 1`,
+		`dbiam_engine_batch_logins_sum 3`,
+		`dbiam_reaper_outcomes_total{outcome="dropped"} 2`,
+		`dbiam_reaper_pass_errors_total 1`,
+		`dbiam_reaper_pass_duration_seconds_count 1`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %s", want)
+		}
+	}
+	if strings.Contains(text, `outcome="busy"`) {
+		t.Error("a zero outcome created a series")
+	}
+	if strings.Contains(text, "cluster down") || strings.Contains(text, "store down") {
+		t.Error("an error text reached the metrics")
+	}
+}
+
+// Two servers in one process (tests, replicas in one binary) keep separate
+// registries.
+func TestRegistriesAreSeparate(t *testing.T) {
+	a, b := metrics.New(), metrics.New()
+	a.ObserveBatch(1)
+	if strings.Contains(scrape(t, b), "dbiam_engine_batch_logins_count 1") {
+		t.Error("registries are shared")
+	}
+}
