@@ -128,6 +128,10 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*Server, error
 		return nil, err
 	}
 	srv := &Server{cfg: cfg, log: logger, store: st, root: root, done: make(chan error, 1), metrics: metrics.New()}
+	srv.metrics.WatchCredentials(func(ctx context.Context) (int, int, error) {
+		c, err := st.CountCredentials(ctx, opts.Now())
+		return c.Live, c.Expired, err
+	})
 	if opts.Dev {
 		srv.dev, srv.devErr = startDevCluster(ctx, cfg, opts.Rand)
 		if srv.devErr != nil {

@@ -65,6 +65,8 @@ func TestMetrics(t *testing.T) {
 		`dbiam_credentials_issued_total{cluster="m1"} 1`,
 		`dbiam_credential_issue_duration_seconds_count{cluster="m1"} 1`,
 		`dbiam_engine_batch_logins_count`,
+		`dbiam_credentials_live 1`,
+		`dbiam_credentials_expired_pending 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(text, want) {

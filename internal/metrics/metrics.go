@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -127,4 +128,48 @@ func (m *Metrics) ObserveReaperPass(outcomes ReaperOutcomes, elapsed time.Durati
 		m.reaperErrors.Inc()
 	}
 	m.reaperDuration.Observe(elapsed.Seconds())
+}
+
+// CountCredentials returns the number of credentials not dropped whose
+// login is still valid (live) and whose login has expired but is not yet
+// removed (expired).
+type CountCredentials func(ctx context.Context) (live, expired int, err error)
+
+// WatchCredentials adds the gauges dbiam_credentials_live and
+// dbiam_credentials_expired_pending, read through count at every scrape
+// (bounded by scrapeTimeout). They come from the shared store: every
+// replica reports the same values. A failed read leaves them out of that
+// scrape.
+func (m *Metrics) WatchCredentials(count CountCredentials) {
+	m.registry.MustRegister(&credentialsCollector{
+		count: count,
+		live: prometheus.NewDesc("dbiam_credentials_live",
+			"Credentials whose login is valid now (from the store; the same on every replica).", nil, nil),
+		expired: prometheus.NewDesc("dbiam_credentials_expired_pending",
+			"Expired credentials whose login the reaper has not removed yet: due, busy (sessions still use it) or failing.", nil, nil),
+	})
+}
+
+// scrapeTimeout bounds the store read of one scrape.
+const scrapeTimeout = 5 * time.Second
+
+type credentialsCollector struct {
+	count         CountCredentials
+	live, expired *prometheus.Desc
+}
+
+func (c *credentialsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.live
+	ch <- c.expired
+}
+
+func (c *credentialsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	live, expired, err := c.count(ctx)
+	if err != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.live, prometheus.GaugeValue, float64(live))
+	ch <- prometheus.MustNewConstMetric(c.expired, prometheus.GaugeValue, float64(expired))
 }

@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http/httptest"
@@ -52,6 +53,25 @@ func TestObservations(t *testing.T) {
 	}
 	if strings.Contains(text, "cluster down") || strings.Contains(text, "store down") {
 		t.Error("an error text reached the metrics")
+	}
+}
+
+func TestWatchCredentials(t *testing.T) {
+	m := metrics.New()
+	fail := false
+	m.WatchCredentials(func(context.Context) (int, int, error) {
+		if fail {
+			return 0, 0, errors.New("store down")
+		}
+		return 7, 2, nil
+	})
+	text := scrape(t, m)
+	if !strings.Contains(text, "dbiam_credentials_live 7") || !strings.Contains(text, "dbiam_credentials_expired_pending 2") {
+		t.Errorf("gauges missing:\n%s", text)
+	}
+	fail = true
+	if text := scrape(t, m); strings.Contains(text, "dbiam_credentials_live") || strings.Contains(text, "store down") {
+		t.Error("a failed read still reported the gauges, or its error")
 	}
 }
 

@@ -353,6 +353,18 @@ func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([
 	return cs, nil
 }
 
+// CountCredentials implements store.CredentialStore.
+func (s *Store) CountCredentials(ctx context.Context, now time.Time) (store.CredentialCounts, error) {
+	var c store.CredentialCounts
+	err := s.pool.QueryRow(ctx,
+		`SELECT count(*) FILTER (WHERE expires_at > $1)::int, count(*) FILTER (WHERE expires_at <= $1)::int FROM issued_credentials
+		 WHERE state IN ('issuing', 'active', 'revoking', 'failed')`, now).Scan(&c.Live, &c.Expired)
+	if err != nil {
+		return store.CredentialCounts{}, fmt.Errorf("count credentials: %w", err)
+	}
+	return c, nil
+}
+
 // ClaimDueCredentials implements store.CredentialStore. The due rows are
 // locked FOR UPDATE SKIP LOCKED in a materialized CTE (evaluated once) and
 // updated by the same statement: concurrent claimers skip each other's rows,

@@ -349,6 +349,19 @@ func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([
 	return cs, nil
 }
 
+// CountCredentials implements store.CredentialStore. The index on (state,
+// …) serves the state test.
+func (s *Store) CountCredentials(ctx context.Context, now time.Time) (store.CredentialCounts, error) {
+	var c store.CredentialCounts
+	err := s.queryRow(ctx,
+		`SELECT coalesce(sum(expires_at > ?1), 0), coalesce(sum(expires_at <= ?1), 0) FROM issued_credentials
+		 WHERE state IN ('issuing', 'active', 'revoking', 'failed')`, micros(now)).Scan(&c.Live, &c.Expired)
+	if err != nil {
+		return store.CredentialCounts{}, fmt.Errorf("count credentials: %w", err)
+	}
+	return c, nil
+}
+
 // ClaimDueCredentials implements store.CredentialStore: one UPDATE on the
 // single writer connection (and, across processes sharing the file, under
 // SQLite's write lock), so the selection and the claim are atomic.

@@ -43,6 +43,7 @@ func clusterTests() []struct {
 		{"ClaimDueCredentialsConcurrent", testClaimDueCredentialsConcurrent},
 		{"ActiveGroups", testActiveGroups},
 		{"PurgeCredentials", testPurgeCredentials},
+		{"CountCredentials", testCountCredentials},
 	}
 }
 
@@ -1175,4 +1176,39 @@ func testPurgeCredentials(t *testing.T, s store.Store) {
 	c := newCredential("again", "dev", "alice", base)
 	c.LoginRole = "IAM:alice:old-1"
 	mustCreateCredential(t, s, c)
+}
+
+func testCountCredentials(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if c, err := s.CountCredentials(ctx, base); err != nil || c != (store.CredentialCounts{}) {
+		t.Fatalf("CountCredentials on an empty store = %+v, %v", c, err)
+	}
+	mustCreateCluster(t, s, newCluster("counted"))
+	now := base.Add(90 * time.Minute)
+	for i, c := range []struct {
+		created time.Time
+		state   string
+	}{
+		{base, store.CredentialActive},                       // expired at now
+		{base, store.CredentialFailed},                       // expired
+		{base, store.CredentialRevoking},                     // expired
+		{base, store.CredentialDropped},                      // history: not counted
+		{base.Add(time.Hour), store.CredentialActive},        // live until base+2h
+		{base.Add(time.Hour), store.CredentialIssuing},       // live
+		{base.Add(30 * time.Minute), store.CredentialActive}, // expires exactly at now: expired
+	} {
+		cred := newCredential(fmt.Sprintf("cred-count-%d", i), "counted", "alice", c.created)
+		cred.State = c.state
+		if c.state == store.CredentialDropped {
+			cred.DroppedAt = c.created
+		}
+		mustCreateCredential(t, s, cred)
+	}
+	c, err := s.CountCredentials(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != (store.CredentialCounts{Live: 2, Expired: 4}) {
+		t.Errorf("CountCredentials = %+v, want 2 live and 4 expired", c)
+	}
 }
