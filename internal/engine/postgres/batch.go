@@ -101,22 +101,44 @@ func (q *issueQueue) do(c *issueCall, run func(batch []*issueCall, locked func()
 			for _, b := range batch {
 				b.taken = true
 			}
-			locked := sync.OnceFunc(func() {
-				q.mu.Lock()
-				q.preparing = false
-				q.cond.Broadcast()
-				q.mu.Unlock()
-			})
 			q.mu.Unlock()
-			run(batch, locked)
-			locked()
-			q.mu.Lock()
-			q.active--
-			q.cond.Broadcast()
+			q.runTaken(batch, run)
 			continue
 		}
 		q.cond.Wait()
 	}
+}
+
+// runTaken runs a batch taken by do (called without q.mu, returns with it
+// held). If run panics, the queue is put right first — the preparation
+// stage released, the batch no longer running, its unfinished calls failed
+// — so that no caller waits forever, and the panic goes on up this caller's
+// stack.
+func (q *issueQueue) runTaken(batch []*issueCall, run func(batch []*issueCall, locked func())) {
+	locked := sync.OnceFunc(func() {
+		q.mu.Lock()
+		q.preparing = false
+		q.cond.Broadcast()
+		q.mu.Unlock()
+	})
+	defer func() {
+		p := recover()
+		locked()
+		q.mu.Lock()
+		q.active--
+		if p != nil {
+			for _, c := range batch {
+				if !c.done {
+					c.done, c.err = true, fmt.Errorf("issue login: internal error in a batch: %v", p)
+				}
+			}
+		}
+		q.cond.Broadcast()
+		if p != nil {
+			panic(p)
+		}
+	}()
+	run(batch, locked)
 }
 
 // finish records a call's result (under the queue's lock, which do reads

@@ -174,6 +174,53 @@ func TestIssueQueueCancelledWhilePending(t *testing.T) {
 	}
 }
 
+// A batch that panics (a bug) fails its calls, panics up its runner's
+// stack only, and leaves the queue working.
+func TestIssueQueueSurvivesAPanic(t *testing.T) {
+	q := newIssueQueue(2, 8)
+	release := make(chan struct{})
+	var runs atomic.Int32
+	run := func(batch []*issueCall, locked func()) {
+		if runs.Add(1) == 1 {
+			<-release
+			panic("boom")
+		}
+		for _, c := range batch {
+			q.finish(c, engine.IssueResponse{LoginName: c.req.LoginName}, nil)
+		}
+	}
+	call := func(name string) *issueCall {
+		return &issueCall{ctx: t.Context(), req: engine.IssueRequest{LoginName: name}}
+	}
+	first := call("first")
+	panicked := make(chan any, 1)
+	go func() {
+		defer func() { panicked <- recover() }()
+		q.do(first, run)
+	}()
+	for runs.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	if p := <-panicked; p != "boom" {
+		t.Fatalf("the runner's caller recovered %v, want the panic", p)
+	}
+	if first.err == nil || !strings.Contains(first.err.Error(), "internal error") {
+		t.Errorf("the call of the panicking batch: %v", first.err)
+	}
+	done := make(chan struct{})
+	after := call("after")
+	go func() { q.do(after, run); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the queue is stuck after a panic")
+	}
+	if after.err != nil || after.resp.LoginName != "after" {
+		t.Errorf("a call after the panic: %+v, %v", after.resp, after.err)
+	}
+}
+
 // A batch whose DDL fails (here: another session creates one of its login
 // names between the catalog read and the DDL) is rolled back, and each of
 // its calls is issued alone: the one whose name was taken fails with
