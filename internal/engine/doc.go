@@ -22,7 +22,11 @@
 //     when DbName is empty) wherever CONNECT is revoked from PUBLIC;
 //   - IssueRequest.Groups are existing groups granted to DbUser, tracked as
 //     granted by dbiam so that RevokeGroups removes exactly those and never a
-//     membership an administrator granted;
+//     membership an administrator granted; an Issue asking for groups and a
+//     RevokeGroups for the same DbUser never interleave, so a revocation
+//     decided before a credential was recorded cannot strip its groups;
+//   - concurrent Issue calls may share a transaction, but each gets the
+//     outcome it would get alone;
 //   - everything is written in one transaction: an error leaves the catalog
 //     as it was;
 //   - logins and dbiam's group grants are recognisable from the database
