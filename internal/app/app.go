@@ -131,7 +131,7 @@ func Start(ctx context.Context, cfg config.Config, opts Options) (*Server, error
 	srv.metrics.WatchCredentials(func(ctx context.Context) (int, int, error) {
 		c, err := st.CountCredentials(ctx, opts.Now())
 		return c.Live, c.Expired, err
-	})
+	}, opts.Now)
 	if opts.Dev {
 		srv.dev, srv.devErr = startDevCluster(ctx, cfg, opts.Rand)
 		if srv.devErr != nil {

@@ -215,13 +215,16 @@ func (s *Service) issue(ctx context.Context, req *dispatch.Request, r issueReque
 	}
 	eng, err := s.engines.Engine(ctx, r.cluster)
 	if err != nil {
+		if s.observe != nil {
+			s.observe(r.cluster.Identifier, s.now().Sub(start), err)
+		}
 		s.markFailed(ctx, id, err)
 		return nil, unavailable(r.cluster.Identifier, err)
 	}
 	_, err = eng.Issue(ctx, engine.IssueRequest{
 		LoginName: login, DbUser: r.dbUser, DbName: r.dbName, Groups: r.groups, AutoCreate: r.autoCreate,
 		Password: engine.Secret(password), ValidUntil: expires,
-		Comment: "dbiam credential " + id + " for " + req.Principal.ARN + " (request " + req.ID + ")",
+		Comment: "dbiam credential " + id + " for " + req.Principal.ARN + " as " + r.dbUser + " (request " + req.ID + ")",
 	})
 	if s.observe != nil {
 		s.observe(r.cluster.Identifier, s.now().Sub(start), err)

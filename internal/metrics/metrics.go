@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -85,9 +86,12 @@ func New() *Metrics {
 	return m
 }
 
+// maxScrapesInFlight bounds concurrent scrapes (more get 503).
+const maxScrapesInFlight = 4
+
 // Handler serves the registry in the Prometheus exposition formats.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry, MaxRequestsInFlight: maxScrapesInFlight})
 }
 
 // ObserveRequest records one API request (dispatch.Observer). code is ""
@@ -136,13 +140,14 @@ func (m *Metrics) ObserveReaperPass(outcomes ReaperOutcomes, elapsed time.Durati
 type CountCredentials func(ctx context.Context) (live, expired int, err error)
 
 // WatchCredentials adds the gauges dbiam_credentials_live and
-// dbiam_credentials_expired_pending, read through count at every scrape
-// (bounded by scrapeTimeout). They come from the shared store: every
-// replica reports the same values. A failed read leaves them out of that
-// scrape.
-func (m *Metrics) WatchCredentials(count CountCredentials) {
+// dbiam_credentials_expired_pending, read through count (bounded by
+// scrapeTimeout) at most every countEvery, whatever the scrape rate. They
+// come from the shared store: every replica reports the same values. A
+// failed read leaves them out of that scrape.
+func (m *Metrics) WatchCredentials(count CountCredentials, now func() time.Time) {
 	m.registry.MustRegister(&credentialsCollector{
 		count: count,
+		now:   now,
 		live: prometheus.NewDesc("dbiam_credentials_live",
 			"Credentials whose login is valid now (from the store; the same on every replica).", nil, nil),
 		expired: prometheus.NewDesc("dbiam_credentials_expired_pending",
@@ -150,12 +155,21 @@ func (m *Metrics) WatchCredentials(count CountCredentials) {
 	})
 }
 
-// scrapeTimeout bounds the store read of one scrape.
-const scrapeTimeout = 5 * time.Second
+// scrapeTimeout bounds the store read of one scrape; countEvery is how
+// long its result serves later scrapes.
+const (
+	scrapeTimeout = 5 * time.Second
+	countEvery    = 10 * time.Second
+)
 
 type credentialsCollector struct {
 	count         CountCredentials
+	now           func() time.Time
 	live, expired *prometheus.Desc
+
+	mu            sync.Mutex
+	at            time.Time // of the last successful read
+	nLive, nExpir int
 }
 
 func (c *credentialsCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -164,12 +178,17 @@ func (c *credentialsCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *credentialsCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
-	defer cancel()
-	live, expired, err := c.count(ctx)
-	if err != nil {
-		return
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now := c.now(); c.at.IsZero() || now.Sub(c.at) >= countEvery || now.Before(c.at) {
+		ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+		live, expired, err := c.count(ctx)
+		cancel()
+		if err != nil {
+			return
+		}
+		c.at, c.nLive, c.nExpir = now, live, expired
 	}
-	ch <- prometheus.MustNewConstMetric(c.live, prometheus.GaugeValue, float64(live))
-	ch <- prometheus.MustNewConstMetric(c.expired, prometheus.GaugeValue, float64(expired))
+	ch <- prometheus.MustNewConstMetric(c.live, prometheus.GaugeValue, float64(c.nLive))
+	ch <- prometheus.MustNewConstMetric(c.expired, prometheus.GaugeValue, float64(c.nExpir))
 }

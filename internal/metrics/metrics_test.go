@@ -58,18 +58,30 @@ func TestObservations(t *testing.T) {
 
 func TestWatchCredentials(t *testing.T) {
 	m := metrics.New()
-	fail := false
+	fail, reads := false, 0
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	m.WatchCredentials(func(context.Context) (int, int, error) {
+		reads++
 		if fail {
 			return 0, 0, errors.New("store down")
 		}
-		return 7, 2, nil
-	})
+		return 7 + reads, 2, nil
+	}, func() time.Time { return now })
 	text := scrape(t, m)
-	if !strings.Contains(text, "dbiam_credentials_live 7") || !strings.Contains(text, "dbiam_credentials_expired_pending 2") {
+	if !strings.Contains(text, "dbiam_credentials_live 8") || !strings.Contains(text, "dbiam_credentials_expired_pending 2") {
 		t.Errorf("gauges missing:\n%s", text)
 	}
+	// Scrapes within 10 s reuse the read.
+	now = now.Add(9 * time.Second)
+	if text := scrape(t, m); !strings.Contains(text, "dbiam_credentials_live 8") || reads != 1 {
+		t.Errorf("a scrape 9 s later read the store again (%d reads)", reads)
+	}
+	now = now.Add(2 * time.Second)
+	if text := scrape(t, m); !strings.Contains(text, "dbiam_credentials_live 9") {
+		t.Errorf("a scrape 11 s later did not read the store again")
+	}
 	fail = true
+	now = now.Add(time.Minute)
 	if text := scrape(t, m); strings.Contains(text, "dbiam_credentials_live") || strings.Contains(text, "store down") {
 		t.Error("a failed read still reported the gauges, or its error")
 	}

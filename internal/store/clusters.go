@@ -41,7 +41,7 @@ type Cluster struct {
 
 // CredentialCounts is what CountCredentials returns.
 type CredentialCounts struct {
-	Live    int // not dropped, ExpiresAt > now
+	Live    int // issuing or active, ExpiresAt > now
 	Expired int // not dropped, ExpiresAt <= now
 }
 
@@ -179,9 +179,10 @@ type CredentialStore interface {
 	// to dbUser is still needed. Sorted byte-wise, without duplicates,
 	// empty (not nil) when none, also for an unknown cluster.
 	ActiveGroups(ctx context.Context, cluster, dbUser string, now time.Time) ([]string, error)
-	// CountCredentials counts the records that are not dropped: those not
-	// expired at now (their logins may be in use) and those expired (their
-	// logins the reaper still has to remove: due, busy or failing).
+	// CountCredentials counts the records that are not dropped: those
+	// issuing or active and not expired at now (their logins may be in use),
+	// and those expired (their logins the reaper still has to remove: due,
+	// busy or failing, whatever their state).
 	CountCredentials(ctx context.Context, now time.Time) (CredentialCounts, error)
 	// PurgeCredentials deletes the dropped records whose DroppedAt is
 	// before cutoff (a dropped record without DroppedAt is kept) and

@@ -35,6 +35,7 @@ type issueCall struct {
 
 	// Set under issueQueue.mu.
 	taken bool
+	alone bool // handed back: its caller issues it alone
 	done  bool
 	resp  engine.IssueResponse
 	err   error
@@ -50,10 +51,11 @@ type issueCall struct {
 //
 // Batches are run by the callers themselves: a caller whose call is pending
 // and who finds the preparation stage free takes up to maxBatch pending
-// calls (its own or older ones) and runs them. It returns as soon as its
-// own call is done, so nobody works on behalf of others for longer than it
-// waits for itself. Without contention a batch holds one call: batching
-// adds one round trip to an idle engine.
+// calls (its own or older ones) and runs their transaction. Calls that must
+// be issued alone (see runBatch) are handed back to their own callers, who
+// issue them on their own goroutines and contexts; every caller returns as
+// soon as its own call is done. Without contention a batch holds one call:
+// batching adds one round trip to an idle engine.
 type issueQueue struct {
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -71,12 +73,13 @@ func newIssueQueue(workers, maxBatch int) *issueQueue {
 }
 
 // do returns once c is done: served by a batch that this caller or another
-// ran. A caller whose context ends before its call is taken into a batch
-// leaves the queue with the context's error; once taken, the call runs to
-// its end (bounded by batchTimeout or the single path's own context).
-// run must call locked once the batch holds its locks (or gave up on them);
-// do calls it in any case when run returns.
-func (q *issueQueue) do(c *issueCall, run func(batch []*issueCall, locked func())) {
+// ran, or handed back by it and then issued here by alone. A caller whose
+// context ends before its call is taken into a batch leaves the queue with
+// the context's error; once taken, the call runs to its end (bounded by
+// batchTimeout, or by the caller's own context when issued alone). run must
+// call locked once the batch holds its locks (or gave up on them); do calls
+// it in any case when run returns.
+func (q *issueQueue) do(c *issueCall, run func(batch []*issueCall, locked func()), alone func(*issueCall) (engine.IssueResponse, error)) {
 	stop := context.AfterFunc(c.ctx, func() {
 		q.mu.Lock()
 		q.cond.Broadcast()
@@ -87,6 +90,14 @@ func (q *issueQueue) do(c *issueCall, run func(batch []*issueCall, locked func()
 	defer q.mu.Unlock()
 	q.pending = append(q.pending, c)
 	for !c.done {
+		if c.alone {
+			// Handed back by the batch: issue it here, alone.
+			q.mu.Unlock()
+			resp, err := alone(c)
+			q.mu.Lock()
+			c.done, c.resp, c.err = true, resp, err
+			return
+		}
 		if !c.taken && c.ctx.Err() != nil {
 			q.pending = slices.DeleteFunc(q.pending, func(p *issueCall) bool { return p == c })
 			c.done, c.err = true, fmt.Errorf("issue login: %w", c.ctx.Err())
@@ -141,20 +152,37 @@ func (q *issueQueue) runTaken(batch []*issueCall, run func(batch []*issueCall, l
 	run(batch, locked)
 }
 
-// finish records a call's result (under the queue's lock, which do reads
-// it under).
+// finish records a call's result and wakes its caller.
 func (q *issueQueue) finish(c *issueCall, resp engine.IssueResponse, err error) {
 	q.mu.Lock()
 	c.done, c.resp, c.err = true, resp, err
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
+
+// handBack returns calls to their callers, to be issued alone.
+func (q *issueQueue) handBack(calls []*issueCall) {
+	if len(calls) == 0 {
+		return
+	}
+	q.mu.Lock()
+	for _, c := range calls {
+		c.alone = true
+	}
+	q.cond.Broadcast()
 	q.mu.Unlock()
 }
 
 // runBatch serves calls taken together, in one transaction, except calls
-// that must create the db user or the marker role first (they take the
-// single path after the batch) and calls whose check fails (they get their
-// error, as alone). If the batched transaction fails, every call still
-// waiting takes the single path, with its own context and retries: a batch
-// never fails a call that would have succeeded alone.
+// that must create the db user or the marker role first (handed back to
+// their callers for the single path, after the batch) and calls whose check
+// fails (they get their error, as alone). If the batched transaction fails,
+// every call is handed back for the single path, with its caller's context
+// and retries, so a batch does not fail a call that would succeed alone
+// (one case aside: a COMMIT whose outcome never reached dbiam, say the
+// connection dropped during it; a call then issued alone may find its login
+// already there and fail with ErrLoginExists, and the reaper drops that
+// login at expiry).
 func (e *Engine) runBatch(calls []*issueCall, locked func()) {
 	var live []*issueCall
 	for _, c := range calls {
@@ -181,10 +209,7 @@ func (e *Engine) runBatch(calls []*issueCall, locked func()) {
 			}
 		}
 	}
-	for _, c := range alone {
-		resp, err := e.issueAlone(c)
-		e.queue.finish(c, resp, err)
-	}
+	e.queue.handBack(alone)
 }
 
 // batchResult is the outcome of one call in a batch; done false means the
@@ -273,6 +298,12 @@ func (e *Engine) issueBatchOnce(ctx context.Context, calls []*issueCall, locked 
 	if len(writing) == 0 {
 		return results, single, execAll(ctx, conn.Conn(), []stmt{plain("ROLLBACK")})
 	}
+	// In db user order: from PostgreSQL 16, CREATE ROLE … IN ROLE locks the
+	// role granted until COMMIT, and two batches taking those locks in
+	// different orders would deadlock.
+	slices.SortFunc(writing, func(a, b int) int {
+		return cmp.Or(cmp.Compare(calls[a].req.DbUser, calls[b].req.DbUser), cmp.Compare(calls[a].req.LoginName, calls[b].req.LoginName))
+	})
 
 	_, restore := quietSQL(quiet) // switched off by the first read
 	var stmts []stmt

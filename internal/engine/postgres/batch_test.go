@@ -17,6 +17,15 @@ import (
 	"github.com/dbiam/dbiam/internal/testutil/pgtest"
 )
 
+// noAlone is the alone function of queue tests whose batches hand nothing
+// back.
+func noAlone(t *testing.T) func(*issueCall) (engine.IssueResponse, error) {
+	return func(c *issueCall) (engine.IssueResponse, error) {
+		t.Errorf("call %s handed back", c.req.LoginName)
+		return engine.IssueResponse{}, errors.New("unexpected")
+	}
+}
+
 // waitPending waits until q holds n pending calls.
 func waitPending(t *testing.T, q *issueQueue, n int) {
 	t.Helper()
@@ -84,7 +93,7 @@ func TestIssueQueuePipeline(t *testing.T) {
 	start := func(i int) {
 		defer wg.Done()
 		c := &issueCall{ctx: t.Context(), req: engine.IssueRequest{LoginName: fmt.Sprintf("login-%d", i)}}
-		q.do(c, run)
+		q.do(c, run, noAlone(t))
 		results[i] = c
 	}
 	wg.Add(1)
@@ -143,7 +152,7 @@ func TestIssueQueueCancelledWhilePending(t *testing.T) {
 	}
 	first := &issueCall{ctx: t.Context(), req: engine.IssueRequest{LoginName: "first"}}
 	done := make(chan struct{})
-	go func() { q.do(first, run); close(done) }()
+	go func() { q.do(first, run, noAlone(t)); close(done) }()
 	for {
 		if _, ok := ran.Load("first"); ok {
 			break
@@ -153,7 +162,7 @@ func TestIssueQueueCancelledWhilePending(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	second := &issueCall{ctx: ctx, req: engine.IssueRequest{LoginName: "second"}}
 	secondDone := make(chan struct{})
-	go func() { q.do(second, run); close(secondDone) }()
+	go func() { q.do(second, run, noAlone(t)); close(secondDone) }()
 	waitPending(t, q, 1)
 	cancel()
 	select {
@@ -171,6 +180,67 @@ func TestIssueQueueCancelledWhilePending(t *testing.T) {
 	}
 	if first.err != nil || first.resp.LoginName != "first" {
 		t.Errorf("first call: %+v, %v", first.resp, first.err)
+	}
+}
+
+// A call the batch hands back is issued by its own caller; the other
+// callers of the batch return as soon as their calls are done, without
+// waiting for it.
+func TestIssueQueueHandsBackSlowCalls(t *testing.T) {
+	q := newIssueQueue(2, 8)
+	hold := make(chan struct{})
+	started := make(chan struct{})
+	var once sync.Once
+	run := func(batch []*issueCall, locked func()) {
+		once.Do(func() { close(started); <-hold })
+		locked()
+		var back []*issueCall
+		for _, c := range batch {
+			if c.req.LoginName == "slow" {
+				back = append(back, c)
+				continue
+			}
+			q.finish(c, engine.IssueResponse{LoginName: c.req.LoginName}, nil)
+		}
+		q.handBack(back)
+	}
+	release := make(chan struct{})
+	var aloneGoroutine atomic.Value
+	alone := func(c *issueCall) (engine.IssueResponse, error) {
+		aloneGoroutine.Store(c.req.LoginName)
+		<-release
+		return engine.IssueResponse{LoginName: c.req.LoginName + " (alone)"}, nil
+	}
+	call := func(name string) *issueCall { return &issueCall{ctx: t.Context(), req: engine.IssueRequest{LoginName: name}} }
+	first, fast, slow := call("first"), call("fast"), call("slow")
+	done := func(c *issueCall) chan struct{} {
+		ch := make(chan struct{})
+		go func() { q.do(c, run, alone); close(ch) }()
+		return ch
+	}
+	firstDone := done(first)
+	<-started // first's batch holds the preparation stage
+	fastDone, slowDone := done(fast), done(slow)
+	waitPending(t, q, 2)
+	close(hold)
+	<-firstDone
+	select {
+	case <-fastDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a finished call waits for a call that was handed back")
+	}
+	select {
+	case <-slowDone:
+		t.Fatal("the handed-back call returned before it was issued")
+	default:
+	}
+	close(release)
+	<-slowDone
+	if slow.err != nil || slow.resp.LoginName != "slow (alone)" || aloneGoroutine.Load() != "slow" {
+		t.Errorf("handed-back call: %+v, %v", slow.resp, slow.err)
+	}
+	if fast.resp.LoginName != "fast" || first.resp.LoginName != "first" {
+		t.Errorf("batched calls: %+v, %+v", fast.resp, first.resp)
 	}
 }
 
@@ -196,7 +266,7 @@ func TestIssueQueueSurvivesAPanic(t *testing.T) {
 	panicked := make(chan any, 1)
 	go func() {
 		defer func() { panicked <- recover() }()
-		q.do(first, run)
+		q.do(first, run, noAlone(t))
 	}()
 	for runs.Load() == 0 {
 		time.Sleep(time.Millisecond)
@@ -210,7 +280,7 @@ func TestIssueQueueSurvivesAPanic(t *testing.T) {
 	}
 	done := make(chan struct{})
 	after := call("after")
-	go func() { q.do(after, run); close(done) }()
+	go func() { q.do(after, run, noAlone(t)); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):

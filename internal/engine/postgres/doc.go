@@ -42,9 +42,11 @@
 // members of roles held by the group marker. Groups must be NOLOGIN,
 // non-superuser roles that dbiam does not manage.
 //
-// An Issue that asks for groups and RevokeGroups for the same db user are
-// serialized by a per-user advisory lock, taken first in both transactions
-// and held to COMMIT; RevokeGroups calls its stillNeeded callback under it.
+// An Issue that asks for groups and RevokeGroups for the same db user
+// exclude each other through a per-user advisory lock, taken first in both
+// transactions and held to COMMIT (shared by issues, which do not exclude
+// each other; exclusive for RevokeGroups, which calls its stillNeeded
+// callback under it, bounded to 10 seconds).
 // So a revocation decided on records read before a new credential was
 // recorded cannot strip that credential's group: either the callback sees
 // the new record, or the Issue waits, sees the revocation and grants again.
@@ -174,17 +176,23 @@
 // and a new one forms only when that batch holds its locks, so the calls
 // that arrived meanwhile are gathered while the previous batch rewrites the
 // ACL. The callers run the batches themselves (no goroutine of the
-// engine's own), each returning as soon as its own call is done. A call
+// engine's own) and each returns as soon as its own call is done. A call
 // that fails its checks gets its error as if alone, without affecting the
-// others; a call that must create its db user or the marker, or whose
-// login name repeats in the batch, is issued alone after the batch; if the
-// batch's transaction fails, every call in it is issued alone, with its
-// own context and retries, so batching never fails a call that would
-// succeed alone. A caller whose context ends while its call waits leaves
-// the queue; once taken into a batch a call completes (the batch runs
-// under its own 30-second bound, since it serves several callers). Calls
-// with Groups are issued alone, in two round trips: BEGIN and the catalog
-// reads; then the DDL and COMMIT.
+// others. A call that must create its db user or the marker, or whose
+// login name repeats in the batch, is handed back to its caller, who issues
+// it alone after the batch with its own context and retries; if the
+// batch's transaction fails, every call in it is handed back so. So
+// batching does not fail a call that would succeed alone — except when a
+// COMMIT's outcome never reaches the engine (the connection dropped during
+// it): a call then issued alone may find its login already there and fail
+// with ErrLoginExists, and the reaper drops that login at expiry. A caller
+// whose context ends while its call waits leaves the queue; once taken into
+// a batch a call completes (the batch runs under its own 30-second bound,
+// since it serves several callers). The logins of a batch are created in
+// db user order: from PostgreSQL 16, CREATE ROLE … IN ROLE locks the role
+// granted until COMMIT, and batches on several replicas must take those
+// locks in one order. Calls with Groups are issued alone, in two round
+// trips: BEGIN and the catalog reads; then the DDL and COMMIT.
 //
 // Without contention a batch holds one call: an idle engine pays one more
 // round trip per Issue (about 0.1 ms on a local network) and nothing else.

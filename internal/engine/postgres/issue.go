@@ -127,7 +127,9 @@ func (e *Engine) Issue(ctx context.Context, req engine.IssueRequest) (engine.Iss
 	if err := e.checkNames(req); err != nil {
 		return engine.IssueResponse{}, fmt.Errorf("issue login: %w", err)
 	}
+	// Sorted: the grants lock roles (from PostgreSQL 16) in this order.
 	groups := dedupe(req.Groups)
+	slices.Sort(groups)
 	until := req.ValidUntil.UTC().Truncate(time.Microsecond).Format("2006-01-02 15:04:05.000000-07:00")
 	if !timestampRE.MatchString(until) {
 		return engine.IssueResponse{}, fmt.Errorf("issue login: %w: valid until %s is out of range", engine.ErrInvalidRequest, until)
@@ -150,7 +152,7 @@ func (e *Engine) Issue(ctx context.Context, req engine.IssueRequest) (engine.Iss
 		// Group grants are issued one per transaction.
 		return e.issueAlone(c)
 	}
-	e.queue.do(c, e.runBatch)
+	e.queue.do(c, e.runBatch, e.issueAlone)
 	return c.resp, c.err
 }
 
@@ -293,7 +295,7 @@ func (e *Engine) inspect(ctx context.Context, conn *pgxpool.Conn, req engine.Iss
 	if len(groups) > 0 {
 		// Before the reads: a concurrent RevokeGroups for this user either
 		// committed (we see its revocation and grant again) or waits.
-		b.Queue(userLockSQL, req.DbUser)
+		b.Queue(userLockSharedSQL, req.DbUser)
 	}
 	e.queueDatabases(b, req.DbName, p.quiet, &p.dbs)
 	e.queueRoles(b, []*plan{p}, []engine.IssueRequest{req})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -324,7 +325,9 @@ func (e *Engine) RevokeGroups(ctx context.Context, dbUser string, groups []strin
 		}
 		revoke := groups
 		if stillNeeded != nil {
-			keep, err := stillNeeded(ctx)
+			cctx, cancel := context.WithTimeout(ctx, stillNeededTimeout)
+			keep, err := stillNeeded(cctx)
+			cancel()
 			if err != nil {
 				return fmt.Errorf("groups still needed: %w", err)
 			}
@@ -353,8 +356,16 @@ func (e *Engine) RevokeGroups(ctx context.Context, dbUser string, groups []strin
 	return nil
 }
 
-// userLockSQL takes the advisory lock of a db user ($1), which serializes
-// an Issue that asks for groups with RevokeGroups for the same user. Its
+// userLockSQL takes the advisory lock of a db user ($1) exclusively, for
+// RevokeGroups; userLockSharedSQL takes it shared, for an Issue that asks
+// for groups: revocations and issues for the same user exclude each other,
+// issues do not (concurrent grants of the same wrapper are retried). The
 // key is "dbiu" and a hash of the name, in the two-key space (which cannot
 // collide with the one-key database locks).
-const userLockSQL = `SELECT pg_advisory_xact_lock(x'64626975'::int, hashtext($1))`
+const (
+	userLockSQL       = `SELECT pg_advisory_xact_lock(x'64626975'::int, hashtext($1))`
+	userLockSharedSQL = `SELECT pg_advisory_xact_lock_shared(x'64626975'::int, hashtext($1))`
+	// stillNeededTimeout bounds RevokeGroups' callback, which runs while
+	// the user's lock holds off that user's issues.
+	stillNeededTimeout = 10 * time.Second
+)

@@ -357,8 +357,8 @@ func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([
 func (s *Store) CountCredentials(ctx context.Context, now time.Time) (store.CredentialCounts, error) {
 	var c store.CredentialCounts
 	err := s.pool.QueryRow(ctx,
-		`SELECT count(*) FILTER (WHERE expires_at > $1)::int, count(*) FILTER (WHERE expires_at <= $1)::int FROM issued_credentials
-		 WHERE state IN ('issuing', 'active', 'revoking', 'failed')`, now).Scan(&c.Live, &c.Expired)
+		`SELECT count(*) FILTER (WHERE expires_at > $1 AND state IN ('issuing', 'active'))::int, count(*) FILTER (WHERE expires_at <= $1)::int
+		 FROM issued_credentials WHERE state IN ('issuing', 'active', 'revoking', 'failed')`, now).Scan(&c.Live, &c.Expired)
 	if err != nil {
 		return store.CredentialCounts{}, fmt.Errorf("count credentials: %w", err)
 	}

@@ -209,7 +209,7 @@ func (s *Store) UpdatePolicyTags(ctx context.Context, name string, fn func(map[s
 	defer rollback(ctx, tx)
 	key := sqlbase.NameKey(name)
 	var raw string
-	err = tx.QueryRow(ctx, `SELECT tags::text FROM managed_policies WHERE name_key = $1 FOR UPDATE`, key).Scan(&raw)
+	err = tx.QueryRow(ctx, `SELECT tags::text FROM managed_policies WHERE name_key = $1 FOR NO KEY UPDATE`, key).Scan(&raw)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("update tags of policy %q: %w", name, store.ErrNotFound)

@@ -559,11 +559,12 @@ func (s *Store) Release(ctx context.Context, kind, key, owner string) error {
 }
 
 // lockRow locks the row of table whose name_key is key until the end of
-// tx, or returns pgx.ErrNoRows. table is a constant, never a value. A
+// tx (FOR NO KEY UPDATE: it excludes other lockRow calls and updates, not
+// the foreign-key checks of inserts elsewhere), or returns pgx.ErrNoRows. table is a constant, never a value. A
 // statement after it (a new snapshot under READ COMMITTED) sees what the
 // transactions it waited for wrote; one that takes the lock itself does
 // not, for its other subqueries.
 func lockRow(ctx context.Context, tx pgx.Tx, table, key string) error {
 	var one int
-	return tx.QueryRow(ctx, `SELECT 1 FROM `+table+` WHERE name_key = $1 FOR UPDATE`, key).Scan(&one)
+	return tx.QueryRow(ctx, `SELECT 1 FROM `+table+` WHERE name_key = $1 FOR NO KEY UPDATE`, key).Scan(&one)
 }

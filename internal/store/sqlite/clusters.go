@@ -354,8 +354,8 @@ func (s *Store) DueCredentials(ctx context.Context, now time.Time, limit int) ([
 func (s *Store) CountCredentials(ctx context.Context, now time.Time) (store.CredentialCounts, error) {
 	var c store.CredentialCounts
 	err := s.queryRow(ctx,
-		`SELECT coalesce(sum(expires_at > ?1), 0), coalesce(sum(expires_at <= ?1), 0) FROM issued_credentials
-		 WHERE state IN ('issuing', 'active', 'revoking', 'failed')`, micros(now)).Scan(&c.Live, &c.Expired)
+		`SELECT coalesce(sum(expires_at > ?1 AND state IN ('issuing', 'active')), 0), coalesce(sum(expires_at <= ?1), 0)
+		 FROM issued_credentials WHERE state IN ('issuing', 'active', 'revoking', 'failed')`, micros(now)).Scan(&c.Live, &c.Expired)
 	if err != nil {
 		return store.CredentialCounts{}, fmt.Errorf("count credentials: %w", err)
 	}

@@ -1196,6 +1196,7 @@ func testCountCredentials(t *testing.T, s store.Store) {
 		{base.Add(time.Hour), store.CredentialActive},        // live until base+2h
 		{base.Add(time.Hour), store.CredentialIssuing},       // live
 		{base.Add(30 * time.Minute), store.CredentialActive}, // expires exactly at now: expired
+		{base.Add(time.Hour), store.CredentialFailed},        // never handed out, not expired: neither
 	} {
 		cred := newCredential(fmt.Sprintf("cred-count-%d", i), "counted", "alice", c.created)
 		cred.State = c.state
