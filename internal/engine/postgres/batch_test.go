@@ -211,7 +211,9 @@ func TestIssueQueueHandsBackSlowCalls(t *testing.T) {
 		<-release
 		return engine.IssueResponse{LoginName: c.req.LoginName + " (alone)"}, nil
 	}
-	call := func(name string) *issueCall { return &issueCall{ctx: t.Context(), req: engine.IssueRequest{LoginName: name}} }
+	call := func(name string) *issueCall {
+		return &issueCall{ctx: t.Context(), req: engine.IssueRequest{LoginName: name}}
+	}
 	first, fast, slow := call("first"), call("fast"), call("slow")
 	done := func(c *issueCall) chan struct{} {
 		ch := make(chan struct{})
