@@ -192,7 +192,8 @@ func (s *Server) start(ctx context.Context, opts Options, kr *keyring.Keyring) e
 	}
 	s.engines = clustercreds.NewEngines(s.openPostgresEngine, kr)
 	redshiftSvc, err := clustercreds.New(clustercreds.Config{Store: s.store, Engines: s.engines, Keyring: kr, Authorizer: authz,
-		AccountID: s.cfg.AccountID, Now: opts.Now, Rand: opts.Rand, Logger: s.log, ObserveIssue: s.metrics.ObserveIssue})
+		AccountID: s.cfg.AccountID, Now: opts.Now, Rand: opts.Rand, Logger: s.log,
+		ObserveIssue: s.metrics.ObserveIssue, ForgetCluster: s.metrics.ForgetCluster})
 	if err != nil {
 		return err
 	}

@@ -150,6 +150,9 @@ func (s *Service) deregisterCluster(ctx context.Context, req *dispatch.Request) 
 		return nil, err
 	}
 	s.engines.Forget(in.ClusterIdentifier)
+	if s.forget != nil {
+		s.forget(in.ClusterIdentifier)
+	}
 	return &struct{}{}, nil
 }
 

@@ -43,6 +43,9 @@ type Config struct {
 	// database: the cluster, the time to record the credential and create
 	// its login, and the error (nil on success). For metrics.
 	ObserveIssue func(cluster string, elapsed time.Duration, err error)
+	// ForgetCluster, when set, is told of every cluster deregistered here,
+	// so that its metrics series go too.
+	ForgetCluster func(cluster string)
 }
 
 // Default per-principal rate of credential requests.
@@ -63,6 +66,7 @@ type Service struct {
 	log     *slog.Logger
 	limiter *limiter
 	observe func(cluster string, elapsed time.Duration, err error)
+	forget  func(cluster string)
 }
 
 // New returns the service.
@@ -80,7 +84,7 @@ func New(cfg Config) (*Service, error) {
 	return &Service{
 		store: cfg.Store, engines: cfg.Engines, keyring: cfg.Keyring, authz: cfg.Authorizer, account: cfg.AccountID,
 		now: cfg.Now, rand: cfg.Rand, log: cfg.Logger, limiter: newLimiter(rate, burst, 10000),
-		observe: cfg.ObserveIssue,
+		observe: cfg.ObserveIssue, forget: cfg.ForgetCluster,
 	}, nil
 }
 

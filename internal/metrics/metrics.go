@@ -115,6 +115,15 @@ func (m *Metrics) ObserveIssue(cluster string, elapsed time.Duration, err error)
 	m.issueDuration.WithLabelValues(cluster).Observe(elapsed.Seconds())
 }
 
+// ForgetCluster deletes the series of a deregistered cluster, so that
+// registering and deregistering clusters does not grow the registry.
+func (m *Metrics) ForgetCluster(cluster string) {
+	for _, v := range []*prometheus.CounterVec{m.issued, m.issueFailures} {
+		v.DeleteLabelValues(cluster)
+	}
+	m.issueDuration.DeleteLabelValues(cluster)
+}
+
 // ObserveBatch records the number of logins one issuing transaction wrote.
 func (m *Metrics) ObserveBatch(logins int) { m.batchLogins.Observe(float64(logins)) }
 

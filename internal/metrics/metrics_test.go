@@ -48,6 +48,10 @@ func TestObservations(t *testing.T) {
 			t.Errorf("missing %s", want)
 		}
 	}
+	m.ForgetCluster("dev")
+	if text := scrape(t, m); strings.Contains(text, `cluster="dev"`) {
+		t.Error("a forgotten cluster still has series")
+	}
 	if strings.Contains(text, `outcome="busy"`) {
 		t.Error("a zero outcome created a series")
 	}
