@@ -2,46 +2,19 @@ package pgdriver
 
 import (
 	"fmt"
-	"go/parser"
-	"go/token"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dbiam/dbiam/internal/testutil/importcheck"
 )
 
 // TestNoInternalImports: pgdriver is public and must not import dbiam's
 // internal packages (tests may use the test infrastructure).
 func TestNoInternalImports(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	checked := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
+	for _, imp := range importcheck.Imports(t, ".") {
+		if strings.HasPrefix(imp.Path, "github.com/dbiam/dbiam/internal") {
+			t.Errorf("%s imports %s", imp.File, imp.Path)
 		}
-		src, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := parser.ParseFile(fset, name, src, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		checked++
-		for _, imp := range f.Imports {
-			path, _ := strconv.Unquote(imp.Path.Value)
-			if strings.HasPrefix(path, "github.com/dbiam/dbiam/internal") {
-				t.Errorf("%s imports %s", name, path)
-			}
-		}
-	}
-	if checked == 0 {
-		t.Fatal("no source files")
 	}
 }
 
